@@ -1,0 +1,1 @@
+"""Knowledge side of symptom-voice: the YAML knowledge base, its loader, the matcher and replies."""
