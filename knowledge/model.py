@@ -40,10 +40,13 @@ class WarningSign:
     advice: str
     urgency: str  # "urgent" | "soon"
     source: str = ""
+    together: tuple[tuple[str, ...], ...] = ()  # raised when one phrase of every group is heard
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class KnowledgeBase:
+    """Everything the assistant knows; compared by identity so the matcher can cache its index."""
+
     topics: tuple[Topic, ...]
     locations: tuple[Location, ...]
     warnings: tuple[WarningSign, ...]

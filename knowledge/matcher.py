@@ -1,0 +1,217 @@
+"""Match what a person said against the knowledge base: a pure function, no I/O.
+
+Every phrase of the knowledge base is stemmed once into an index keyed by its first word.
+An utterance is stemmed the same way, phrases are found with small gaps allowed ("pain below
+the kneecap" matches "pain below my kneecap"), negated ones are dropped ("no swelling"),
+and what is left scores topics, names locations and raises warning signs.
+"""
+from __future__ import annotations
+
+import weakref
+from collections import defaultdict
+from dataclasses import dataclass
+
+from knowledge.model import KnowledgeBase, Match, TopicScore
+from knowledge.text import BREAK, stem, tokens
+
+MAX_GAP = 2  # words allowed between two words of a phrase
+MAX_TOKENS = 400  # longer input is cut: nobody describes a symptom in more words
+NEGATION_SCOPE = 5
+
+_NEGATIONS = {"no", "not", "never", "without", "none", "nor", "neither"}
+_PSEUDO_NEGATIONS = {("not", "sure"), ("not", "certain"), ("no", "idea"), ("not", "only"),
+                     ("not", "just"), ("no", "doubt"), ("not", "know"), ("no", "matter")}
+_SCOPE_ENDS = {"but", "however", "though", "although", "yet", "except", "apart", "besides", "just",
+               "only", "still", "because", "since", "so", "while", "which", "who", "whereas", "instead"}
+_CLAUSE_STARTS = {"i", "my", "it", "its", "the", "there", "now", "also", "then", "this", "she", "he"}
+
+# Body parts the assistant does not cover: naming one, with nothing about the legs, is out of scope.
+_OTHER_BODY_PARTS = {stem(w) for w in (
+    "shoulder shoulders arm arms elbow elbows wrist wrists hand hands finger fingers thumb neck head "
+    "headache migraine chest heart stomach belly tummy abdomen tooth teeth toothache jaw eye eyes ear "
+    "ears throat nose skin face lung lungs kidney bladder").split()}
+_LEG_WORDS = {stem(w) for w in "leg legs limb limbs".split()}
+
+_PHRASE_WEIGHT = (3.0, 1.0)  # first and each further topic phrase
+_CUE_WEIGHT = (1.0, 0.5)
+_AFFINITY = {"mechanism": 0.6, "condition": 0.4, "overview": 0.2}
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    stems: tuple[str, ...]
+    role: str  # "topic", "cue", "location", "warning" or "group"
+    owner: str
+    text: str
+    group: int = 0
+    negative: bool = False  # the phrase itself says "not" ("can not walk"), so it owns that negation
+
+
+@dataclass(frozen=True)
+class _Hit:
+    phrase: _Phrase
+    positions: tuple[int, ...]
+
+
+@dataclass
+class _Index:
+    by_first: dict[str, list[_Phrase]]
+    vocabulary: frozenset[str]  # unstemmed words, used to join split compounds ("knee cap")
+    group_counts: dict[str, int]
+
+
+_INDEXES: "weakref.WeakKeyDictionary[KnowledgeBase, _Index]" = weakref.WeakKeyDictionary()
+
+
+def match(text: str, kb: KnowledgeBase) -> Match:
+    """What `text` is about: ranked topics, pain locations, warning signs, and whether it is in scope."""
+    index = _index(kb)
+    words = _join_compounds(tokens(text)[:MAX_TOKENS], index.vocabulary)
+    stems = [stem(w) if w != BREAK else BREAK for w in words]
+    hits = _find(stems, index)
+    hits = _drop_negated(hits, stems)
+
+    locations = _ordered({h.phrase.owner for h in hits if h.phrase.role == "location"}, [loc.id for loc in kb.locations])
+    warnings = _warnings(hits, index, kb)
+    about_legs = bool(locations) or any(s in _LEG_WORDS for s in stems)
+    names_topic = any(h.phrase.role == "topic" for h in hits)
+    other_part = any(s in _OTHER_BODY_PARTS for s in stems)
+    if not (about_legs or names_topic) and (other_part or not warnings):
+        return Match(text=text, out_of_scope=True)
+    return Match(text=text, topics=_score_topics(hits, locations, kb), locations=tuple(locations),
+                 warnings=tuple(warnings), about_legs=about_legs or names_topic)
+
+
+def _index(kb: KnowledgeBase) -> _Index:
+    cached = _INDEXES.get(kb)
+    if cached is None:
+        cached = _INDEXES[kb] = _build_index(kb)
+    return cached
+
+
+def _build_index(kb: KnowledgeBase) -> _Index:
+    phrases: list[_Phrase] = []
+    for topic in kb.topics:
+        phrases += [_compile(p, "topic", topic.id) for p in topic.phrases]
+        phrases += [_compile(p, "cue", topic.id) for p in topic.cues]
+    for location in kb.locations:
+        phrases += [_compile(p, "location", location.id) for p in location.phrases]
+    group_counts = {}
+    for sign in kb.warnings:
+        phrases += [_compile(p, "warning", sign.id) for p in sign.phrases]
+        for number, group in enumerate(sign.together):
+            phrases += [_compile(p, "group", sign.id, number) for p in group]
+        group_counts[sign.id] = len(sign.together)
+    by_first: dict[str, list[_Phrase]] = defaultdict(list)
+    vocabulary = set()
+    for phrase in phrases:
+        if phrase.stems:
+            by_first[phrase.stems[0]].append(phrase)
+        vocabulary.update(w for w in tokens(phrase.text) if w != BREAK)
+    return _Index(dict(by_first), frozenset(vocabulary), group_counts)
+
+
+def _compile(text: str, role: str, owner: str, group: int = 0) -> _Phrase:
+    stems = tuple(stem(w) for w in _join_compounds(tokens(text), frozenset()) if w != BREAK)
+    return _Phrase(stems, role, owner, text, group, negative=any(s in _NEGATIONS for s in stems))
+
+
+def _join_compounds(words: list[str], vocabulary: frozenset[str]) -> list[str]:
+    """Join words a recogniser split apart ("knee cap", "menisc us", "a c l") when the joined word is known."""
+    joined: list[str] = []
+    i = 0
+    while i < len(words):
+        for size in (3, 2):
+            parts = words[i:i + size]
+            if len(parts) == size and BREAK not in parts and not _NEGATIONS & set(parts):
+                candidate = "".join(parts)
+                if candidate in vocabulary:
+                    joined.append(candidate)
+                    i += size
+                    break
+        else:
+            joined.append(words[i])
+            i += 1
+    return joined
+
+
+def _find(stems: list[str], index: _Index) -> list[_Hit]:
+    hits = []
+    for start, first in enumerate(stems):
+        for phrase in index.by_first.get(first, ()):
+            positions = _match_at(stems, start, phrase.stems)
+            if positions:
+                hits.append(_Hit(phrase, positions))
+    return hits
+
+
+def _match_at(stems: list[str], start: int, wanted: tuple[str, ...]) -> tuple[int, ...] | None:
+    positions = [start]
+    at = start
+    for word in wanted[1:]:
+        for step in range(1, MAX_GAP + 2):
+            nxt = at + step
+            if nxt >= len(stems) or stems[nxt] == BREAK:
+                return None
+            if stems[nxt] == word:
+                at = nxt
+                positions.append(at)
+                break
+        else:
+            return None
+    return tuple(positions)
+
+
+def _drop_negated(hits: list[_Hit], stems: list[str]) -> list[_Hit]:
+    """Remove hits inside the scope of a "no"/"not" that no positive phrase owns."""
+    owned = {p for h in hits if h.phrase.negative for p in h.positions}
+    negated: set[int] = set()
+    for cue, word in enumerate(stems):
+        if word not in _NEGATIONS or cue in owned:
+            continue
+        if cue + 1 < len(stems) and (word, stems[cue + 1]) in _PSEUDO_NEGATIONS:
+            continue
+        for position in range(cue + 1, min(len(stems), cue + 1 + NEGATION_SCOPE)):
+            current = stems[position]
+            if current == BREAK or current in _SCOPE_ENDS:
+                break
+            if current == "and" and position + 1 < len(stems) and stems[position + 1] in _CLAUSE_STARTS:
+                break
+            negated.add(position)
+    return [h for h in hits if h.phrase.negative or h.positions[0] not in negated]
+
+
+def _warnings(hits: list[_Hit], index: _Index, kb: KnowledgeBase) -> list[str]:
+    raised = {h.phrase.owner for h in hits if h.phrase.role == "warning"}
+    groups: dict[str, set[int]] = defaultdict(set)
+    for hit in hits:
+        if hit.phrase.role == "group":
+            groups[hit.phrase.owner].add(hit.phrase.group)
+    raised |= {owner for owner, found in groups.items() if len(found) == index.group_counts[owner]}
+    order = sorted(kb.warnings, key=lambda w: (w.urgency != "urgent", kb.warnings.index(w)))
+    return [w.id for w in order if w.id in raised]
+
+
+def _score_topics(hits: list[_Hit], locations: list[str], kb: KnowledgeBase) -> tuple[TopicScore, ...]:
+    found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for hit in hits:
+        if hit.phrase.role in ("topic", "cue"):
+            found[hit.phrase.owner][hit.phrase.role].add(hit.phrase.text)
+    scored = []
+    for order, topic in enumerate(kb.topics):
+        why = found.get(topic.id, {})
+        score = _weigh(len(why.get("topic", ())), _PHRASE_WEIGHT) + _weigh(len(why.get("cue", ())), _CUE_WEIGHT)
+        near = [loc for loc in locations if loc in topic.locations and loc != "knee"]
+        score += _AFFINITY.get(topic.kind, 0.0) * len(near)
+        if score > 0:
+            reasons = sorted(why.get("topic", set())) + sorted(why.get("cue", set())) + [f"location:{loc}" for loc in near]
+            scored.append((-score, order, TopicScore(topic.id, round(score, 3), tuple(reasons))))
+    return tuple(item[2] for item in sorted(scored))
+
+
+def _weigh(count: int, weights: tuple[float, float]) -> float:
+    return 0.0 if count == 0 else weights[0] + weights[1] * (count - 1)
+
+
+def _ordered(ids: set[str], order: list[str]) -> list[str]:
+    return [i for i in order if i in ids]
