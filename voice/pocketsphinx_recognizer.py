@@ -1,0 +1,187 @@
+"""PocketSphinx as a streaming `Recognizer`: the embedded default, with no model download.
+
+Speech is found with PocketSphinx's own `Endpointer` (a WebRTC-style VAD). Its window is kept
+short so even a one-word "yes" starts an utterance. The endpointer only notices speech some
+0.3 s late, so the configurable trailing silence is timed from the last frame that the same
+VAD, frame by frame, took for voice: a pause never ends an utterance whose speech has resumed.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from pocketsphinx import Decoder, Endpointer, Vad
+
+from voice.contracts import SAMPLE_RATE, SAMPLE_WIDTH, Transcript, Word
+from voice.domain_lm import DomainLM, build_domain_lm, bundled_model_dir
+from voice.errors import VoiceError
+
+ENDPOINTER_WINDOW = 0.3
+ENDPOINTER_RATIO = 0.9
+VAD_MODE = Vad.MEDIUM_STRICT
+# Consecutive voiced frames that count as speech resuming (one is often a noise click).
+VOICED_RUN = 2
+# Audio kept while nobody speaks, so an utterance starts with the speech the VAD needed to see.
+HISTORY_SECONDS = 1.0
+
+
+class PocketSphinxRecognizer:
+    """Streaming decode with a domain language model and endpointing, as the `Recognizer` protocol asks."""
+
+    name = "pocketsphinx"
+
+    def __init__(
+        self,
+        lm: DomainLM | None = None,
+        trailing_silence: float = 0.5,
+        max_utterance: float = 20.0,
+        sample_rate: int = SAMPLE_RATE,
+    ) -> None:
+        """`lm=None` uses the generic English model in the wheel (poor for symptoms, but always there)."""
+        if sample_rate != SAMPLE_RATE:
+            raise VoiceError(f"PocketSphinx needs {SAMPLE_RATE} Hz audio, got {sample_rate} Hz; resample the input first.")
+        if max_utterance <= 0:
+            raise VoiceError("The maximum utterance length must be positive; pass a number of seconds above 0.")
+        self.set_trailing_silence(trailing_silence)
+        self.max_utterance = max_utterance
+        self.lm = lm
+        started = time.perf_counter()
+        model = bundled_model_dir()
+        files = {"hmm": str(model / "en-us")}
+        if lm is not None:
+            files.update(lm=str(lm.lm_path), dict=str(lm.dict_path))
+        try:
+            self._decoder = Decoder(**files, loglevel="FATAL")
+        except (RuntimeError, ValueError) as err:
+            where = lm.lm_path.parent if lm is not None else model
+            raise VoiceError(f"PocketSphinx could not load its model from {where}; delete that cache folder or reinstall pocketsphinx.") from err
+        self._frame_rate = int(self._decoder.config["frate"])
+        self.load_time = time.perf_counter() - started
+        self._restart()
+
+    @classmethod
+    def from_phrases(cls, phrases: Iterable[str], cache_dir: Path | None = None, **options: float) -> "PocketSphinxRecognizer":
+        """A recogniser whose language model is built (or taken from the cache) for these phrases."""
+        return cls(build_domain_lm(phrases, cache_dir), **options)
+
+    def set_trailing_silence(self, seconds: float) -> None:
+        """Pauses shorter than about 0.25 s can't end an utterance: the VAD itself needs that long."""
+        if seconds <= 0:
+            raise VoiceError("The trailing silence must be positive; pass a number of seconds above 0.")
+        self.trailing_silence = seconds
+
+    def accept(self, pcm: bytes) -> bool:
+        """Stops at the first endpoint: audio after it waits for the next `accept` or `result` call."""
+        self._pending += pcm
+        return self._run()
+
+    def partial(self) -> str:
+        if self._ready is not None:
+            return self._ready.text
+        if self._utt_start is None:
+            return ""
+        hyp = self._decoder.hyp()
+        return " ".join(_clean(w) for w in hyp.hypstr.split() if _is_word(w)) if hyp else ""
+
+    def result(self) -> Transcript:
+        if self._ready is None and not self._run():
+            if self._utt_start is not None:
+                self._decoder.process_raw(bytes(self._pending), False, False)
+                self._finish()
+            self._pending.clear()
+        transcript = self._ready or Transcript("", confidence=0.0, engine=self.name)
+        self._ready = None
+        return transcript
+
+    def reset(self) -> None:
+        if self._utt_start is not None:
+            self._decoder.end_utt()
+        self._restart()
+
+    def _restart(self) -> None:
+        self._endpointer = Endpointer(window=ENDPOINTER_WINDOW, ratio=ENDPOINTER_RATIO, vad_mode=VAD_MODE)
+        self._vad = Vad(mode=VAD_MODE)
+        self._frame_bytes = self._endpointer.frame_bytes
+        self._pending = bytearray()
+        self._history = bytearray()
+        self._history_start = 0  # sample index of the first byte in _history
+        self._clock = 0  # samples seen by the endpointer since the last restart
+        self._utt_start: int | None = None
+        self._voiced_run = 0
+        self._last_voice = 0.0  # seconds; when the current utterance last had voice
+        self._ready: Transcript | None = None
+
+    def _run(self) -> bool:
+        """Feed whole endpointer frames from the pending audio until an utterance ends."""
+        while len(self._pending) >= self._frame_bytes:
+            frame = bytes(self._pending[: self._frame_bytes])
+            del self._pending[: self._frame_bytes]
+            if self._step(frame):
+                return True
+        return False
+
+    def _step(self, frame: bytes) -> bool:
+        speech = self._endpointer.process(frame)
+        self._clock += len(frame) // SAMPLE_WIDTH
+        if self._utt_start is None:
+            self._history += frame
+            if speech is not None:
+                self._begin(round(self._endpointer.speech_start * SAMPLE_RATE))
+            else:
+                self._trim_history()
+            return False
+        self._decoder.process_raw(frame, False, False)
+        now = self._clock / SAMPLE_RATE
+        self._voiced_run = self._voiced_run + 1 if self._vad.is_speech(frame) else 0
+        if self._voiced_run >= VOICED_RUN:
+            self._last_voice = now
+        if not self._endpointer.in_speech and now - self._last_voice >= self.trailing_silence:
+            self._finish()
+            return True
+        if self._clock - self._utt_start >= self.max_utterance * SAMPLE_RATE:
+            self._finish()
+            if self._endpointer.in_speech:
+                self._begin(self._clock)
+            return True
+        return False
+
+    def _begin(self, start: int) -> None:
+        """Start decoding at sample `start`, catching up on the audio the VAD held back."""
+        start = max(start, self._history_start)
+        self._decoder.start_utt()
+        offset = (start - self._history_start) * SAMPLE_WIDTH
+        self._decoder.process_raw(bytes(self._history[offset:]), False, False)
+        self._utt_start = start
+        self._last_voice = self._clock / SAMPLE_RATE
+        self._history.clear()
+        self._history_start = self._clock
+
+    def _trim_history(self) -> None:
+        excess = len(self._history) - int(HISTORY_SECONDS * SAMPLE_RATE) * SAMPLE_WIDTH
+        if excess > 0:
+            del self._history[:excess]
+            self._history_start += excess // SAMPLE_WIDTH
+
+    def _finish(self) -> None:
+        self._decoder.end_utt()
+        words = tuple(
+            Word(_clean(seg.word), seg.start_frame / self._frame_rate, (seg.end_frame + 1) / self._frame_rate,
+                 min(max(seg.prob, 0.0), 1.0))
+            for seg in self._decoder.seg()
+            if _is_word(seg.word)
+        )
+        confidence = sum(w.confidence for w in words) / len(words) if words else 0.0
+        self._ready = Transcript(" ".join(w.text for w in words), words, confidence, self.name)
+        self._utt_start = None
+        self._history_start = self._clock
+
+
+def _is_word(token: str) -> bool:
+    """Fillers such as <s>, <sil>, [NOISE] are not words."""
+    return not token.startswith(("<", "["))
+
+
+def _clean(token: str) -> str:
+    """Drop the alternate-pronunciation mark: "the(2)" -> "the"."""
+    return token.split("(", 1)[0]
