@@ -36,7 +36,7 @@ _SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "warnings": {
         "id": ("id", True), "title": ("str", True), "phrases": ("phrases", True),
-        "together": ("groups", False), "advice": ("str", True), "urgency": ("str", True),
+        "together": ("groups", False), "not_when": ("phrases", False), "advice": ("str", True), "urgency": ("str", True),
         "source": ("str", True),
     },
 }
@@ -257,5 +257,6 @@ def _build(entries: list[_Entry]) -> KnowledgeBase:
             locations.append(Location(v["id"], v["title"], tuple(v["phrases"]), v["summary"].strip(), v["source"]))
         else:
             warnings.append(WarningSign(v["id"], v["title"], tuple(v["phrases"]), v["advice"].strip(), v["urgency"],
-                                        v["source"], tuple(tuple(g) for g in v.get("together") or ())))
+                                        v["source"], tuple(tuple(g) for g in v.get("together") or ()),
+                                        tuple(v.get("not_when") or ())))
     return KnowledgeBase(tuple(topics), tuple(locations), tuple(warnings))

@@ -18,29 +18,40 @@ MAX_GAP = 2  # words allowed between two words of a phrase
 MAX_TOKENS = 400  # longer input is cut: nobody describes a symptom in more words
 NEGATION_SCOPE = 5
 
-_NEGATIONS = {"no", "not", "never", "without", "none", "nor", "neither"}
-_PSEUDO_NEGATIONS = {("not", "sure"), ("not", "certain"), ("no", "idea"), ("not", "only"),
-                     ("not", "just"), ("no", "doubt"), ("not", "know"), ("no", "matter")}
-_SCOPE_ENDS = {"but", "however", "though", "although", "yet", "except", "apart", "besides", "just",
-               "only", "still", "because", "since", "so", "while", "which", "who", "whereas", "instead"}
-_CLAUSE_STARTS = {"i", "my", "it", "its", "the", "there", "now", "also", "then", "this", "she", "he"}
+def _stems(words: str) -> set[str]:
+    return {stem(w) for w in words.split()}
+
+
+_NEGATIONS = _stems("no not never without none nor neither nothing")
+_PSEUDO_NEGATIONS = {(stem(a), stem(b)) for a, b in (
+    ("not", "sure"), ("not", "certain"), ("no", "idea"), ("not", "only"), ("not", "just"),
+    ("no", "doubt"), ("not", "know"), ("no", "matter"))}
+_SCOPE_ENDS = _stems("but however though although yet except apart besides just only still because since "
+                     "so while which who whereas instead")
+_CLAUSE_STARTS = _stems("i my it its the there now also then this she he")
 
 # Body parts the assistant does not cover: naming one, with nothing about the legs, is out of scope.
-_OTHER_BODY_PARTS = {stem(w) for w in (
+_OTHER_BODY_PARTS = _stems(
     "shoulder shoulders arm arms elbow elbows wrist wrists hand hands finger fingers thumb neck head "
     "headache migraine chest heart stomach belly tummy abdomen tooth teeth toothache jaw eye eyes ear "
-    "ears throat nose skin face lung lungs kidney bladder").split()}
-_LEG_WORDS = {stem(w) for w in "leg legs limb limbs".split()}
+    "ears throat nose skin face lung lungs kidney bladder")
+_LEG_WORDS = _stems("leg legs limb limbs")
+# "leg" is about a person's leg only in context: "my leg", "left leg", "leg hurts" (not "table leg").
+_LEG_BEFORE = _stems("my both left right whole entire lower upper bad sore injured")
+_LEG_AFTER = _stems("hurt hurts pain ache aches sore numb weak swollen cramp cramps feel feels")
+_ANIMALS = _stems("dog dogs puppy cat cats kitten horse pony pet rabbit")
+_MINE = "my"
 
 _PHRASE_WEIGHT = (3.0, 1.0)  # first and each further topic phrase
 _CUE_WEIGHT = (1.0, 0.5)
 _AFFINITY = {"mechanism": 0.6, "condition": 0.4, "overview": 0.2}
+_MECHANISMS_WITH_OVERVIEW = 0.5  # a vague "why does my leg hurt" is answered by the mechanisms too
 
 
 @dataclass(frozen=True)
 class _Phrase:
     stems: tuple[str, ...]
-    role: str  # "topic", "cue", "location", "warning" or "group"
+    role: str  # "topic", "cue", "location", "warning", "group" or "exception"
     owner: str
     text: str
     group: int = 0
@@ -68,18 +79,25 @@ def match(text: str, kb: KnowledgeBase) -> Match:
     index = _index(kb)
     words = _join_compounds(tokens(text)[:MAX_TOKENS], index.vocabulary)
     stems = [stem(w) if w != BREAK else BREAK for w in words]
-    hits = _find(stems, index)
-    hits = _drop_negated(hits, stems)
+    hits = _drop_exceptions(_drop_negated(_find(stems, index), stems))
 
-    locations = _ordered({h.phrase.owner for h in hits if h.phrase.role == "location"}, [loc.id for loc in kb.locations])
+    location_hits = [h for h in hits if h.phrase.role == "location"]
+    locations = _ordered({h.phrase.owner for h in location_hits}, [loc.id for loc in kb.locations])
     warnings = _warnings(hits, index, kb)
-    about_legs = bool(locations) or any(s in _LEG_WORDS for s in stems)
+    leg_positions = [i for i, s in enumerate(stems) if s in _LEG_WORDS and _leg_in_context(stems, i)]
+    about_legs = bool(locations or leg_positions)
     names_topic = any(h.phrase.role == "topic" for h in hits)
     other_part = any(s in _OTHER_BODY_PARTS for s in stems)
-    if not (about_legs or names_topic) and (other_part or not warnings):
+    animal = any(s in _ANIMALS for s in stems) and not any(
+        _MINE in stems[max(0, p - 2):p] for p in [h.positions[0] for h in location_hits] + leg_positions)
+    if animal or (not about_legs and (other_part or not (names_topic or warnings))):
         return Match(text=text, out_of_scope=True)
     return Match(text=text, topics=_score_topics(hits, locations, kb), locations=tuple(locations),
                  warnings=tuple(warnings), about_legs=about_legs or names_topic)
+
+
+def _leg_in_context(stems: list[str], at: int) -> bool:
+    return (at > 0 and stems[at - 1] in _LEG_BEFORE) or bool(_LEG_AFTER & set(stems[at + 1:at + 3]))
 
 
 def _index(kb: KnowledgeBase) -> _Index:
@@ -99,6 +117,7 @@ def _build_index(kb: KnowledgeBase) -> _Index:
     group_counts = {}
     for sign in kb.warnings:
         phrases += [_compile(p, "warning", sign.id) for p in sign.phrases]
+        phrases += [_compile(p, "exception", sign.id) for p in sign.not_when]
         for number, group in enumerate(sign.together):
             phrases += [_compile(p, "group", sign.id, number) for p in group]
         group_counts[sign.id] = len(sign.together)
@@ -178,7 +197,14 @@ def _drop_negated(hits: list[_Hit], stems: list[str]) -> list[_Hit]:
             if current == "and" and position + 1 < len(stems) and stems[position + 1] in _CLAUSE_STARTS:
                 break
             negated.add(position)
-    return [h for h in hits if h.phrase.negative or h.positions[0] not in negated]
+    return [h for h in hits if h.phrase.negative or h.phrase.role == "location" or h.positions[0] not in negated]
+
+
+def _drop_exceptions(hits: list[_Hit]) -> list[_Hit]:
+    """Remove warning hits that sit inside a phrase the sign lists as not meaning it ("hot water bottle")."""
+    covered = {(h.phrase.owner, p) for h in hits if h.phrase.role == "exception" for p in h.positions}
+    return [h for h in hits if h.phrase.role != "exception"
+            and not (h.phrase.role in ("warning", "group") and any((h.phrase.owner, p) in covered for p in h.positions))]
 
 
 def _warnings(hits: list[_Hit], index: _Index, kb: KnowledgeBase) -> list[str]:
@@ -197,12 +223,15 @@ def _score_topics(hits: list[_Hit], locations: list[str], kb: KnowledgeBase) -> 
     for hit in hits:
         if hit.phrase.role in ("topic", "cue"):
             found[hit.phrase.owner][hit.phrase.role].add(hit.phrase.text)
+    overview_heard = any(kb.topic(owner).kind == "overview" for owner in found)
     scored = []
     for order, topic in enumerate(kb.topics):
         why = found.get(topic.id, {})
         score = _weigh(len(why.get("topic", ())), _PHRASE_WEIGHT) + _weigh(len(why.get("cue", ())), _CUE_WEIGHT)
         near = [loc for loc in locations if loc in topic.locations and loc != "knee"]
         score += _AFFINITY.get(topic.kind, 0.0) * len(near)
+        if topic.kind == "mechanism" and overview_heard:
+            score += _MECHANISMS_WITH_OVERVIEW
         if score > 0:
             reasons = sorted(why.get("topic", set())) + sorted(why.get("cue", set())) + [f"location:{loc}" for loc in near]
             scored.append((-score, order, TopicScore(topic.id, round(score, 3), tuple(reasons))))

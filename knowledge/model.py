@@ -41,6 +41,7 @@ class WarningSign:
     urgency: str  # "urgent" | "soon"
     source: str = ""
     together: tuple[tuple[str, ...], ...] = ()  # raised when one phrase of every group is heard
+    not_when: tuple[str, ...] = ()  # phrases that look like the sign but are not ("hot water bottle")
 
 
 @dataclass(frozen=True, eq=False)

@@ -59,7 +59,7 @@ def normalise(text: str) -> str:
     for pattern, replacement in _CONTRACTIONS:
         text = pattern.sub(replacement, text)
     text = re.sub(r"'s\b", "s", text).replace("'", "")
-    text = re.sub(r"(?<=[a-z])-(?=[a-z])", "", text)
+    text = text.replace("&", " and ").replace("-", " ")
     text = _BREAK_CHARS.sub(f" {BREAK} ", text)
     text = re.sub(r"\b\d+\b", lambda m: _DIGITS.get(m.group(), m.group()), text)
     for pattern, replacement in _REWRITES:
