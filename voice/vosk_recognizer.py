@@ -104,8 +104,9 @@ class VoskRecognizer:
     def set_vocabulary(self, words: Sequence[str] | None) -> None:
         """Restrict recognition to `words` (plus "[unk]"), or lift the restriction with None.
 
-        Words the model does not know are dropped; on a model without runtime grammars
-        (no graph/HCLr.fst) the restriction is ignored. Drops the current utterance.
+        Words the model does not know are dropped (if none is left, nothing is restricted);
+        on a model without runtime grammars (no graph/HCLr.fst) the restriction is ignored.
+        Drops the current utterance.
         """
         grammar = self._known_words(words) if words is not None and self.model.supports_grammar else []
         vosk = _vosk()
