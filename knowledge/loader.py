@@ -121,10 +121,9 @@ def _read_file(path: Path) -> tuple[list[_Entry], list[Problem]]:
         return [], [Problem(name, line, "-", f"not valid YAML ({getattr(error, 'problem', error)})")]
     if root is None:
         return [], [Problem(name, 1, "-", "file is empty")]
+    if not isinstance(root, yaml.MappingNode):
+        return [], [Problem(name, _line(root), "-", "expected a mapping with topics, locations or warnings")]
     problems: list[Problem] = []
-    top = _plain(root, name, "-", problems)
-    if not isinstance(top, dict):
-        return [], problems or [Problem(name, _line(root), "-", "expected a mapping with topics, locations or warnings")]
     entries: list[_Entry] = []
     for key_node, value_node in root.value:
         section = key_node.value
@@ -159,7 +158,7 @@ def _plain(node: yaml.Node, file: str, where: str, problems: list[Problem]) -> A
         return None
     if isinstance(node, yaml.SequenceNode):
         return [_plain(item, file, where, problems) for item in node.value]
-    return {_plain(k, file, where, problems): _plain(v, file, where, problems) for k, v in node.value}
+    return {_plain(k, file, where, problems): _plain(v, file, f"{where}.{k.value}", problems) for k, v in node.value}
 
 
 def _line(node: yaml.Node) -> int:

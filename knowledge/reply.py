@@ -14,6 +14,7 @@ SCOPE = ("I can explain how knee problems can cause pain in other parts of the l
          "and when to see a professional.")
 EXAMPLE = "For example, say: my knee hurts and the pain goes down into my calf."
 OFFER_MORE = "Say more to hear more, or tell me where else it hurts."
+URGENT_LEAD = "Important: what you describe needs medical attention."
 SECOND_TOPIC_SHARE = 0.75  # a second explanation is given only when it scores close to the first
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -23,10 +24,9 @@ def compose_reply(match: Match, kb: KnowledgeBase) -> Reply:
     """The spoken answer to `match`."""
     if match.out_of_scope:
         return Reply(("That doesn't sound like a knee or leg problem.", SCOPE, EXAMPLE))
-    sentences: list[str] = []
-    for sign in (kb.warning(w) for w in match.warnings):
-        lead = "Important:" if sign.urgency == "urgent" else "Please note:"
-        sentences.append(f"{lead} {sign.title.lower()}.")
+    signs = [kb.warning(w) for w in match.warnings]
+    sentences: list[str] = [URGENT_LEAD] if any(s.urgency == "urgent" for s in signs) else []
+    for sign in signs:
         sentences += split_sentences(sign.advice)
     explained, more = _explanations(match, kb)
     if not explained and not match.warnings:

@@ -1,0 +1,136 @@
+"""The loader names file, line and field for every kind of bad knowledge file."""
+from pathlib import Path
+
+import pytest
+
+from knowledge.loader import DEFAULT_DIR, KnowledgeError, check_knowledge, load_knowledge
+
+REQUIRED_IDS = {
+    "osteoarthritis", "meniscus_tear", "patellofemoral_pain", "ligament_injury", "bursitis",
+    "patellar_tendonitis", "referred_pain", "altered_gait", "muscle_imbalance",
+    "knee", "thigh", "calf", "shin", "ankle", "foot", "hip", "lower_back",
+    "persistent_pain", "swelling_redness_warmth", "cannot_bear_weight", "deformity",
+    "numbness_tingling_weakness", "severe_pain_after_injury",
+}
+
+LOCATION = """locations:
+  - id: knee
+    title: the knee
+    phrases: [knee]
+    summary: Knee pain.
+    source: Intro
+"""
+TOPIC = """topics:
+  - id: sample
+    kind: condition
+    title: Sample
+    summary: Something can hurt.
+    more: More about it.
+    phrases: [sample]
+    locations: [knee]
+    source: Intro
+"""
+
+
+def write_kb(tmp_path: Path, **files: str) -> Path:
+    for name, text in files.items():
+        (tmp_path / f"{name}.yaml").write_text(text)
+    return tmp_path
+
+
+def only_problem(tmp_path: Path):
+    problems = check_knowledge(tmp_path)
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+def test_bundled_knowledge_is_clean_and_complete():
+    kb = load_knowledge()
+    ids = {t.id for t in kb.topics} | {loc.id for loc in kb.locations} | {w.id for w in kb.warnings}
+    assert REQUIRED_IDS <= ids
+    assert check_knowledge(DEFAULT_DIR) == []
+    assert all(t.source and t.summary and t.more for t in kb.topics)
+    assert {w.urgency for w in kb.warnings} <= {"urgent", "soon"}
+
+
+def test_bundled_explanations_are_hedged():
+    kb = load_knowledge()
+    for topic in kb.topics:
+        assert any(word in topic.summary for word in (" can ", " may ", " often ", " usually ")), topic.id
+
+
+def test_a_clean_custom_pack_loads(tmp_path):
+    kb = load_knowledge(write_kb(tmp_path, locations=LOCATION, topics=TOPIC))
+    assert kb.topic("sample").locations == ("knee",)
+
+
+def test_bad_yaml_names_file_and_line(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, topics=TOPIC.replace("title: Sample", "title: [unclosed"))
+    problem = only_problem(tmp_path)
+    assert problem.file == "topics.yaml" and problem.line >= 4 and "not valid YAML" in problem.message
+
+
+def test_python_tags_are_refused_not_constructed(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, topics=TOPIC.replace("title: Sample", "title: !!python/object/apply:os.system ['echo hacked']"))
+    problems = check_knowledge(tmp_path)
+    assert any("not allowed" in p.message and p.line == 4 and p.field == "topics[0].title" for p in problems), problems
+
+
+def test_unknown_field(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, topics=TOPIC + "    colour: blue\n")
+    problem = only_problem(tmp_path)
+    assert (problem.field, problem.line) == ("topics[sample].colour", 10)
+    assert "unknown field" in problem.message
+
+
+def test_missing_field(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, topics=TOPIC.replace("    more: More about it.\n", ""))
+    problem = only_problem(tmp_path)
+    assert problem.field == "topics[sample].more" and "missing" in problem.message and problem.line == 2
+
+
+def test_wrong_type(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, topics=TOPIC.replace("phrases: [sample]", "phrases: sample"))
+    problem = only_problem(tmp_path)
+    assert (problem.field, problem.line) == ("topics[sample].phrases", 7)
+
+
+def test_empty_phrase(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, topics=TOPIC.replace("phrases: [sample]", "phrases: [sample, '  ...  ']"))
+    problem = only_problem(tmp_path)
+    assert "empty phrase" in problem.message and problem.line == 7
+
+
+def test_duplicate_ids_across_files(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, topics=TOPIC, more=TOPIC)
+    problem = only_problem(tmp_path)
+    assert problem.file == "topics.yaml" and "duplicate id 'sample'" in problem.message and "more.yaml:2" in problem.message
+
+
+def test_dangling_reference(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, topics=TOPIC.replace("locations: [knee]", "locations: [knee, elbow]"))
+    problem = only_problem(tmp_path)
+    assert "'elbow' is not the id of any location" in problem.message and problem.line == 8
+
+
+def test_missing_id_and_bad_enum(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, topics=TOPIC.replace("  - id: sample\n    kind: condition", "  - kind: rumour"))
+    fields = {p.field for p in check_knowledge(tmp_path)}
+    assert {"topics.id", "topics.kind"} <= fields
+
+
+def test_unknown_section_and_empty_file(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, extra="recipes: []\n", empty="")
+    messages = sorted(str(p) for p in check_knowledge(tmp_path))
+    assert any("empty.yaml:1" in m and "empty" in m for m in messages)
+    assert any("extra.yaml:1: recipes: unknown section" in m for m in messages)
+
+
+def test_huge_file_is_refused_without_parsing(tmp_path):
+    write_kb(tmp_path, locations=LOCATION + "#" + "x" * 10_000_000 + "\n")
+    assert "larger than" in only_problem(tmp_path).message
+
+
+def test_missing_directory_raises_knowledge_error(tmp_path):
+    with pytest.raises(KnowledgeError, match="no such knowledge directory"):
+        load_knowledge(tmp_path / "nowhere")

@@ -1,0 +1,96 @@
+"""The matcher on lay language, negation, several warnings and out-of-scope speech."""
+import pytest
+
+from knowledge.loader import load_knowledge
+from knowledge.matcher import match
+
+KB = load_knowledge()
+
+
+def topics(text: str) -> list[str]:
+    return [t.id for t in match(text, KB).topics]
+
+
+@pytest.mark.parametrize("text, topic", [
+    ("my knee cap aches going down stairs", "patellofemoral_pain"),
+    ("I think I tore my menisc us", "meniscus_tear"),
+    ("the a c l in my left knee is torn", "ligament_injury"),
+    ("wear and tear in my knees", "osteoarthritis"),
+    ("pain just below my kneecap since i started jumping", "patellar_tendonitis"),
+    ("ive been limping for days", "altered_gait"),
+    ("my hamstrings feel tight and overworked", "muscle_imbalance"),
+    ("pain on the inner side of my knee", "bursitis"),
+    ("why does my whole leg hurt", "overview"),
+])
+def test_lay_language_and_synonyms(text, topic):
+    assert topic in topics(text)[:3]
+
+
+@pytest.mark.parametrize("text, location", [
+    ("the back of my leg above the knee hurts", "thigh"),
+    ("my heel is sore", "foot"),
+    ("pain in the arch of my foot", "foot"),
+    ("my upper leg aches", "thigh"),
+    ("my calves are tight", "calf"),
+    ("ache in my groin", "hip"),
+    ("my lower back hurts", "lower_back"),
+    ("it hurts behind my knee", "knee"),
+])
+def test_everyday_location_names(text, location):
+    assert location in match(text, KB).locations
+
+
+@pytest.mark.parametrize("text", [
+    "no swelling",
+    "it isn't warm",
+    "not numb at all",
+    "i can still walk",
+    "i can put weight on it fine",
+    "there is no redness and no numbness",
+    "a hot water bottle helps my knee",
+    "i can't walk without limping",
+])
+def test_negated_or_harmless_phrases_raise_nothing(text):
+    assert match(text + " and my knee aches", KB).warnings == ()
+
+
+def test_negation_scope_ends_at_but():
+    assert match("no swelling but my knee is red and hot", KB).warnings == ("swelling_redness_warmth",)
+
+
+def test_negated_sign_beside_a_real_one():
+    assert match("no numbness but i can't put any weight on my leg", KB).warnings == ("cannot_bear_weight",)
+
+
+def test_several_warnings_at_once_urgent_first():
+    result = match("my knee is swollen, it looks deformed and my foot is numb", KB)
+    assert set(result.warnings) == {"swelling_redness_warmth", "deformity", "numbness_tingling_weakness"}
+    assert result.warnings[-1] == "swelling_redness_warmth"
+
+
+def test_severe_pain_needs_an_injury():
+    assert match("sudden severe pain after i twisted my knee", KB).warnings == ("severe_pain_after_injury",)
+    assert "severe_pain_after_injury" not in match("severe pain in my knee in the morning", KB).warnings
+
+
+@pytest.mark.parametrize("text", ["how is the traffic today", "my shoulder is stiff", "play some music",
+                                  "arthritis in my fingers", "my dog hurt his leg", "break a leg", ""])
+def test_out_of_scope(text):
+    result = match(text, KB)
+    assert result.out_of_scope and result.topics == ()
+
+
+def test_typed_text_with_punctuation_and_case():
+    result = match("Knee pain -- and my FOOT hurts after long walks!!", KB)
+    assert {"knee", "foot"} <= set(result.locations) and "altered_gait" in topics("Knee pain, my foot hurts after long walks.")[:3]
+
+
+def test_scores_explain_themselves():
+    best = match("my kneecap aches when i climb stairs", KB).topics[0]
+    assert best.id == "patellofemoral_pain" and best.score > 0 and best.why
+
+
+def test_deterministic_and_long_input_is_bounded():
+    text = "my knee hurts " * 3000
+    assert match(text, KB) == match(text, KB)
+    assert "knee" in match(text, KB).locations
