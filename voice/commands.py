@@ -1,0 +1,186 @@
+"""Recognise spoken commands and yes/no answers in what a person said.
+
+A command fires only when the whole utterance is the command, give or take politeness
+("please", "can you", "thank you"), so "my knee hurts more when I walk" stays a description
+and "it won't stop hurting" never cuts the speech. Recogniser output (lower case, no
+punctuation) and typed text (capitals, apostrophes, punctuation) are normalised alike.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import Enum
+
+
+class Command(str, Enum):
+    REPEAT = "repeat"
+    SLOWER = "slower"
+    FASTER = "faster"
+    LOUDER = "louder"
+    QUIETER = "quieter"
+    MORE = "more"
+    WARNINGS = "warnings"
+    HELP = "help"
+    START_OVER = "start_over"
+    STOP = "stop"
+    WAIT = "wait"
+    GOODBYE = "goodbye"
+
+
+_CONTRACTIONS = (
+    (r"\bcan'?t\b", "can not"),
+    (r"\bwon'?t\b", "will not"),
+    (r"\b(do|does|did|is|are|could|would)n'?t\b", r"\1 not"),
+    (r"\b(what|that|it|there)'?s\b", r"\1 is"),
+    (r"\blet'?s\b", "let us"),
+    (r"\bi'?m\b", "i am"),
+    (r"\bi'd\b", "i would"),
+)
+
+
+def normalise(text: str) -> str:
+    """Lower-case ASCII words separated by single spaces, contractions expanded."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    text = text.replace("\u2019", "'").replace("`", "'")
+    for pattern, replacement in _CONTRACTIONS:
+        text = re.sub(pattern, replacement, text)
+    return " ".join(re.findall(r"[a-z0-9]+", text.replace("'", "")))
+
+
+_PHRASES: dict[Command, tuple[str, ...]] = {
+    Command.REPEAT: (
+        "repeat", "repeat that", "repeat it", "say that again", "say it again", "say again",
+        "pardon", "pardon me", "i beg your pardon", "what did you say", "what was that", "come again",
+        "sorry what", "again", "one more time", "i did not catch that", "i did not hear that",
+        "i did not hear you", "what", "sorry",
+    ),
+    Command.SLOWER: (
+        "slower", "slow down", "speak slower", "talk slower", "more slowly", "speak more slowly",
+        "talk more slowly", "a bit slower", "a little slower", "too fast", "you are too fast",
+        "you are talking too fast", "you are speaking too fast", "slowly",
+    ),
+    Command.FASTER: (
+        "faster", "speed up", "speak faster", "talk faster", "quicker", "speak quicker",
+        "a bit faster", "a little faster", "too slow", "you are too slow", "you are talking too slow",
+        "more quickly", "speak more quickly",
+    ),
+    Command.LOUDER: (
+        "louder", "speak up", "speak louder", "talk louder", "a bit louder", "a little louder",
+        "volume up", "turn it up", "turn up the volume", "i can not hear you", "too quiet",
+        "you are too quiet",
+    ),
+    Command.QUIETER: (
+        "quieter", "softer", "speak quieter", "speak softer", "speak more quietly", "speak more softly",
+        "more quietly", "more softly", "talk quieter", "a bit quieter", "a little quieter", "volume down",
+        "turn it down", "turn down the volume", "too loud", "you are too loud", "not so loud",
+    ),
+    Command.MORE: (
+        "more", "tell me more", "more detail", "more details", "more information", "more info",
+        "tell me more about that", "tell me more about it", "explain more", "go on", "continue",
+        "what else", "can you tell me more", "i want to know more",
+    ),
+    Command.WARNINGS: (
+        "warning signs", "what are the warning signs", "when should i see a doctor",
+        "should i see a doctor", "do i need a doctor", "do i need to see a doctor",
+        "when do i need a doctor", "when should i worry", "is it serious", "danger signs",
+        "what are the danger signs", "tell me the warning signs", "when should i get help",
+    ),
+    Command.HELP: (
+        "help", "what can i say", "what can i ask", "what do i say", "what should i say",
+        "how does this work", "what can you do", "help me", "i need help", "instructions", "options",
+    ),
+    Command.START_OVER: (
+        "start again", "start over", "reset", "restart", "begin again", "start from the beginning",
+        "from the beginning", "new question", "let us start again", "let us start over",
+        "forget that", "clear that",
+    ),
+    Command.STOP: (
+        "stop", "stop talking", "stop it", "be quiet", "quiet", "shush", "shh", "hush", "shut up",
+        "enough", "that is enough", "silence", "stop speaking",
+    ),
+    Command.WAIT: (
+        "wait", "hold on", "hang on", "give me a moment", "give me a minute", "give me a second",
+        "one moment", "just a moment", "one second", "just a second", "one minute", "wait a moment",
+        "wait a minute", "wait a second", "let me think", "i need a moment",
+    ),
+    Command.GOODBYE: (
+        "bye", "goodbye", "good bye", "bye bye", "that is all", "exit", "quit", "i am done",
+        "i am finished", "finished", "we are done", "that is it", "no more questions", "see you",
+        "see you later",
+    ),
+}
+
+_YES = (
+    "yes", "yeah", "yep", "yup", "yes it is", "correct", "that is correct", "that is right", "right",
+    "exactly", "sure", "uh huh", "affirmative", "yes that is right", "yes correct", "true", "ok", "okay",
+)
+_NO = (
+    "no", "nope", "nah", "wrong", "that is wrong", "not right", "that is not right", "incorrect",
+    "no it is not", "it is not", "not really", "no that is wrong", "that is not it", "no that is not right",
+)
+
+# Politeness and fillers around a command; longest first so "can you please" goes in one step.
+_LEADING = tuple(sorted((
+    "please", "can you", "could you", "would you", "will you", "can you please", "could you please",
+    "would you please", "ok", "okay", "um", "uh", "er", "erm", "hmm", "oh", "hey", "so", "well", "just",
+    "now", "and", "i said", "i would like to", "i want to", "i want you to", "i would like you to",
+    "sorry", "excuse me",
+), key=len, reverse=True))
+_TRAILING = tuple(sorted((
+    "please", "thanks", "thank you", "thank you very much", "now", "for me", "then", "ok", "okay",
+    "a bit", "a little",
+), key=len, reverse=True))
+
+_TABLE = {normalise(p): command for command, phrases in _PHRASES.items() for p in phrases}
+_YES_SET = frozenset(normalise(p) for p in _YES)
+_NO_SET = frozenset(normalise(p) for p in _NO)
+
+
+def _variants(words: str) -> list[str]:
+    """The utterance and every version of it with politeness peeled off either end."""
+    found = [words]
+    frontier = [words]
+    while frontier:
+        current = frontier.pop()
+        for filler in _LEADING:
+            if current.startswith(filler + " "):
+                frontier.append(current[len(filler) + 1:])
+        for filler in _TRAILING:
+            if current.endswith(" " + filler):
+                frontier.append(current[: -len(filler) - 1])
+        found += [f for f in frontier if f not in found]
+    return found
+
+
+def find_command(text: str) -> Command | None:
+    """The command `text` is, or None when it is anything else (a description, an answer)."""
+    for variant in _variants(normalise(text)):
+        if variant in _TABLE:
+            return _TABLE[variant]
+    return None
+
+
+def yes_or_no(text: str) -> tuple[bool | None, str]:
+    """(True, rest) for a yes, (False, rest) for a no, (None, "") otherwise.
+
+    `rest` is whatever followed the answer ("no, pain in my calf" -> "pain in my calf"),
+    so a correction can be used straight away.
+    """
+    words = normalise(text)
+    for variant in _variants(words):
+        if variant in _YES_SET:
+            return True, ""
+        if variant in _NO_SET:
+            return False, ""
+    tokens = words.split()
+    for size in range(min(4, len(tokens)), 0, -1):
+        head, rest = " ".join(tokens[:size]), " ".join(tokens[size:])
+        if head in _YES_SET and head not in ("right", "sure", "true", "ok", "okay"):
+            return True, rest
+        if head in _NO_SET and head in ("no", "nope", "nah", "wrong", "no that is wrong"):
+            return False, rest
+    return None, ""
+
+
+def word_count(text: str) -> int:
+    return len(normalise(text).split())
