@@ -87,7 +87,8 @@ class PocketSphinxRecognizer:
     def result(self) -> Transcript:
         if self._ready is None and not self._run():
             if self._utt_start is not None:
-                self._decoder.process_raw(bytes(self._pending), False, False)
+                if self._pending:
+                    self._decoder.process_raw(bytes(self._pending), False, False)
                 self._finish()
             self._pending.clear()
         transcript = self._ready or Transcript("", confidence=0.0, engine=self.name)
@@ -150,8 +151,9 @@ class PocketSphinxRecognizer:
         """Start decoding at sample `start`, catching up on the audio the VAD held back."""
         start = max(start, self._history_start)
         self._decoder.start_utt()
-        offset = (start - self._history_start) * SAMPLE_WIDTH
-        self._decoder.process_raw(bytes(self._history[offset:]), False, False)
+        held_back = bytes(self._history[(start - self._history_start) * SAMPLE_WIDTH:])
+        if held_back:
+            self._decoder.process_raw(held_back, False, False)
         self._utt_start = start
         self._last_voice = self._clock / SAMPLE_RATE
         self._history.clear()
