@@ -28,11 +28,11 @@ _SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
     "topics": {
         "id": ("id", True), "kind": ("str", True), "title": ("str", True), "summary": ("str", True),
         "more": ("str", True), "phrases": ("phrases", True), "locations": ("ids", False),
-        "cues": ("phrases", False), "source": ("str", True),
+        "cues": ("phrases", False), "not_when": ("phrases", False), "source": ("str", True),
     },
     "locations": {
         "id": ("id", True), "title": ("str", True), "phrases": ("phrases", True),
-        "summary": ("str", True), "source": ("str", True),
+        "summary": ("str", True), "not_when": ("phrases", False), "source": ("str", True),
     },
     "warnings": {
         "id": ("id", True), "title": ("str", True), "phrases": ("phrases", True),
@@ -251,9 +251,10 @@ def _build(entries: list[_Entry]) -> KnowledgeBase:
         if entry.section == "topics":
             topics.append(Topic(v["id"], v["kind"], v["title"], v["summary"].strip(), v["more"].strip(),
                                 tuple(v["phrases"]), tuple(v.get("locations") or ()), tuple(v.get("cues") or ()),
-                                v["source"]))
+                                v["source"], tuple(v.get("not_when") or ())))
         elif entry.section == "locations":
-            locations.append(Location(v["id"], v["title"], tuple(v["phrases"]), v["summary"].strip(), v["source"]))
+            locations.append(Location(v["id"], v["title"], tuple(v["phrases"]), v["summary"].strip(), v["source"],
+                                      tuple(v.get("not_when") or ())))
         else:
             warnings.append(WarningSign(v["id"], v["title"], tuple(v["phrases"]), v["advice"].strip(), v["urgency"],
                                         v["source"], tuple(tuple(g) for g in v.get("together") or ()),

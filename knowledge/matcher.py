@@ -11,10 +11,10 @@ import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 
-from knowledge.model import KnowledgeBase, Match, TopicScore
+from knowledge.model import HOME_LOCATION, KnowledgeBase, Match, Topic, TopicScore
 from knowledge.text import BREAK, stem, tokens
 
-MAX_GAP = 2  # words allowed between two words of a phrase
+MAX_GAP = 2  # words allowed between two words of a phrase; exceptions ("hot water bottle") must be exact
 MAX_TOKENS = 400  # longer input is cut: nobody describes a symptom in more words
 NEGATION_SCOPE = 5
 
@@ -34,12 +34,17 @@ _CLAUSE_STARTS = _stems("i my it its the there now also then this she he")
 _OTHER_BODY_PARTS = _stems(
     "shoulder shoulders arm arms elbow elbows wrist wrists hand hands finger fingers thumb neck head "
     "headache migraine chest heart stomach belly tummy abdomen tooth teeth toothache jaw eye eyes ear "
-    "ears throat nose skin face lung lungs kidney bladder")
+    "ears earache throat nose skin face lung lungs kidney bladder knuckle knuckles mouth lip lips gum gums "
+    "tongue cheek forehead rib ribs collarbone hair scalp")
 _LEG_WORDS = _stems("leg legs limb limbs")
 # "leg" is about a person's leg only in context: "my leg", "left leg", "leg hurts" (not "table leg").
-_LEG_BEFORE = _stems("my both left right whole entire lower upper bad sore injured")
+_POSSESSIVES = _stems("my his her their your our both left right whole entire lower upper bad sore injured")
 _LEG_AFTER = _stems("hurt hurts pain ache aches sore numb weak swollen cramp cramps feel feels")
-_ANIMALS = _stems("dog dogs puppy cat cats kitten horse pony pet rabbit")
+_ANIMALS = _stems("dog dogs puppy cat cats kitten horse pony pet rabbit cow cows chicken lamb sheep goat pig paw")
+# Words that make a place name ("calf", "feet", "hip") mean the body rather than a cow or a mile.
+_SYMPTOMS = _stems("twinge twinges splints hurt hurts hurting pain painful ache aches aching sore swollen swelling numb tingling stiff tight "
+                   "weak injured injury twisted sprained cramp cramps throbbing burning bruised pulled strained tender "
+                   "agony killing feel feels felt")
 _MINE = "my"
 
 _PHRASE_WEIGHT = (3.0, 1.0)  # first and each further topic phrase
@@ -69,6 +74,9 @@ class _Index:
     by_first: dict[str, list[_Phrase]]
     vocabulary: frozenset[str]  # unstemmed words, used to join split compounds ("knee cap")
     group_counts: dict[str, int]
+    topics: dict[str, tuple[int, Topic]]  # id -> (rank order, topic)
+    topics_at: dict[str, list[str]]  # location id -> topics that list it
+    mechanisms: frozenset[str]
 
 
 _INDEXES: "weakref.WeakKeyDictionary[KnowledgeBase, _Index]" = weakref.WeakKeyDictionary()
@@ -81,7 +89,9 @@ def match(text: str, kb: KnowledgeBase) -> Match:
     stems = [stem(w) if w != BREAK else BREAK for w in words]
     hits = _drop_exceptions(_drop_negated(_find(stems, index), stems))
 
-    location_hits = [h for h in hits if h.phrase.role == "location"]
+    bodily = any(s in _SYMPTOMS for s in stems) or any(h.phrase.role in ("warning", "group", "topic") for h in hits)
+    location_hits = [h for h in hits if h.phrase.role == "location"
+                     and (bodily or _possessed(stems, h.positions[0]) or h.phrase.owner == HOME_LOCATION)]
     locations = _ordered({h.phrase.owner for h in location_hits}, [loc.id for loc in kb.locations])
     warnings = _warnings(hits, index, kb)
     leg_positions = [i for i, s in enumerate(stems) if s in _LEG_WORDS and _leg_in_context(stems, i)]
@@ -92,12 +102,16 @@ def match(text: str, kb: KnowledgeBase) -> Match:
         _MINE in stems[max(0, p - 2):p] for p in [h.positions[0] for h in location_hits] + leg_positions)
     if animal or (not about_legs and (other_part or not (names_topic or warnings))):
         return Match(text=text, out_of_scope=True)
-    return Match(text=text, topics=_score_topics(hits, locations, kb), locations=tuple(locations),
+    return Match(text=text, topics=_score_topics(hits, locations, index), locations=tuple(locations),
                  warnings=tuple(warnings), about_legs=about_legs or names_topic)
 
 
 def _leg_in_context(stems: list[str], at: int) -> bool:
-    return (at > 0 and stems[at - 1] in _LEG_BEFORE) or bool(_LEG_AFTER & set(stems[at + 1:at + 3]))
+    return _possessed(stems, at) or bool(_LEG_AFTER & set(stems[at + 1:at + 3]))
+
+
+def _possessed(stems: list[str], at: int) -> bool:
+    return bool(_POSSESSIVES & set(stems[max(0, at - 2):at]))
 
 
 def _index(kb: KnowledgeBase) -> _Index:
@@ -112,8 +126,10 @@ def _build_index(kb: KnowledgeBase) -> _Index:
     for topic in kb.topics:
         phrases += [_compile(p, "topic", topic.id) for p in topic.phrases]
         phrases += [_compile(p, "cue", topic.id) for p in topic.cues]
+        phrases += [_compile(p, "exception", topic.id) for p in topic.not_when]
     for location in kb.locations:
         phrases += [_compile(p, "location", location.id) for p in location.phrases]
+        phrases += [_compile(p, "exception", location.id) for p in location.not_when]
     group_counts = {}
     for sign in kb.warnings:
         phrases += [_compile(p, "warning", sign.id) for p in sign.phrases]
@@ -127,7 +143,13 @@ def _build_index(kb: KnowledgeBase) -> _Index:
         if phrase.stems:
             by_first[phrase.stems[0]].append(phrase)
         vocabulary.update(w for w in tokens(phrase.text) if w != BREAK)
-    return _Index(dict(by_first), frozenset(vocabulary), group_counts)
+    topics_at: dict[str, list[str]] = defaultdict(list)
+    for topic in kb.topics:
+        for location in topic.locations:
+            topics_at[location].append(topic.id)
+    return _Index(dict(by_first), frozenset(vocabulary), group_counts,
+                  {t.id: (n, t) for n, t in enumerate(kb.topics)}, dict(topics_at),
+                  frozenset(t.id for t in kb.topics if t.kind == "mechanism"))
 
 
 def _compile(text: str, role: str, owner: str, group: int = 0) -> _Phrase:
@@ -158,17 +180,17 @@ def _find(stems: list[str], index: _Index) -> list[_Hit]:
     hits = []
     for start, first in enumerate(stems):
         for phrase in index.by_first.get(first, ()):
-            positions = _match_at(stems, start, phrase.stems)
+            positions = _match_at(stems, start, phrase.stems, 0 if phrase.role == "exception" else MAX_GAP)
             if positions:
                 hits.append(_Hit(phrase, positions))
     return hits
 
 
-def _match_at(stems: list[str], start: int, wanted: tuple[str, ...]) -> tuple[int, ...] | None:
+def _match_at(stems: list[str], start: int, wanted: tuple[str, ...], max_gap: int) -> tuple[int, ...] | None:
     positions = [start]
     at = start
     for word in wanted[1:]:
-        for step in range(1, MAX_GAP + 2):
+        for step in range(1, max_gap + 2):
             nxt = at + step
             if nxt >= len(stems) or stems[nxt] == BREAK:
                 return None
@@ -201,10 +223,10 @@ def _drop_negated(hits: list[_Hit], stems: list[str]) -> list[_Hit]:
 
 
 def _drop_exceptions(hits: list[_Hit]) -> list[_Hit]:
-    """Remove warning hits that sit inside a phrase the sign lists as not meaning it ("hot water bottle")."""
+    """Remove hits inside a phrase their entry lists as not meaning it ("hot water bottle", "upper back")."""
     covered = {(h.phrase.owner, p) for h in hits if h.phrase.role == "exception" for p in h.positions}
     return [h for h in hits if h.phrase.role != "exception"
-            and not (h.phrase.role in ("warning", "group") and any((h.phrase.owner, p) in covered for p in h.positions))]
+            and not any((h.phrase.owner, p) in covered for p in h.positions)]
 
 
 def _warnings(hits: list[_Hit], index: _Index, kb: KnowledgeBase) -> list[str]:
@@ -218,23 +240,27 @@ def _warnings(hits: list[_Hit], index: _Index, kb: KnowledgeBase) -> list[str]:
     return [w.id for w in order if w.id in raised]
 
 
-def _score_topics(hits: list[_Hit], locations: list[str], kb: KnowledgeBase) -> tuple[TopicScore, ...]:
+def _score_topics(hits: list[_Hit], locations: list[str], index: _Index) -> tuple[TopicScore, ...]:
     found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for hit in hits:
         if hit.phrase.role in ("topic", "cue"):
             found[hit.phrase.owner][hit.phrase.role].add(hit.phrase.text)
-    overview_heard = any(kb.topic(owner).kind == "overview" for owner in found)
+    elsewhere = [loc for loc in locations if loc != HOME_LOCATION]
+    candidates = set(found) | {t for loc in elsewhere for t in index.topics_at.get(loc, ())}
+    overview_heard = any(index.topics[t][1].kind == "overview" for t in found)
+    if overview_heard:
+        candidates |= index.mechanisms
     scored = []
-    for order, topic in enumerate(kb.topics):
-        why = found.get(topic.id, {})
+    for topic_id in candidates:
+        order, topic = index.topics[topic_id]
+        why = found.get(topic_id, {})
         score = _weigh(len(why.get("topic", ())), _PHRASE_WEIGHT) + _weigh(len(why.get("cue", ())), _CUE_WEIGHT)
-        near = [loc for loc in locations if loc in topic.locations and loc != "knee"]
+        near = [loc for loc in elsewhere if loc in topic.locations]
         score += _AFFINITY.get(topic.kind, 0.0) * len(near)
-        if topic.kind == "mechanism" and overview_heard:
+        if overview_heard and topic_id in index.mechanisms:
             score += _MECHANISMS_WITH_OVERVIEW
-        if score > 0:
-            reasons = sorted(why.get("topic", set())) + sorted(why.get("cue", set())) + [f"location:{loc}" for loc in near]
-            scored.append((-score, order, TopicScore(topic.id, round(score, 3), tuple(reasons))))
+        reasons = sorted(why.get("topic", set())) + sorted(why.get("cue", set())) + [f"location:{loc}" for loc in near]
+        scored.append((-score, order, TopicScore(topic_id, round(score, 3), tuple(reasons))))
     return tuple(item[2] for item in sorted(scored))
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+HOME_LOCATION = "knee"  # where every problem in this knowledge base starts; other places are "elsewhere"
+
 
 @dataclass(frozen=True)
 class Topic:
@@ -17,6 +19,7 @@ class Topic:
     locations: tuple[str, ...] = ()
     cues: tuple[str, ...] = ()
     source: str = ""
+    not_when: tuple[str, ...] = ()  # phrases that contain a phrase of this entry but mean something else
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class Location:
     phrases: tuple[str, ...]
     summary: str
     source: str = ""
+    not_when: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from knowledge.model import KnowledgeBase, Match, Reply
+from knowledge.model import HOME_LOCATION, KnowledgeBase, Match, Reply
 
 SCOPE = ("I can explain how knee problems can cause pain in other parts of the leg, "
          "and when to see a professional.")
@@ -59,7 +59,7 @@ def _explanations(match: Match, kb: KnowledgeBase) -> tuple[list[str], list[str]
     top = kb.topic(match.topics[0].id)
     spoken = split_sentences(top.summary)
     more = split_sentences(top.more)
-    elsewhere = [kb.location(loc) for loc in match.locations if loc != "knee"]
+    elsewhere = [kb.location(loc) for loc in match.locations if loc != HOME_LOCATION]
     if elsewhere and top.kind != "condition":
         spoken = [f"About {elsewhere[0].title}:"] + split_sentences(elsewhere[0].summary) + spoken
     elif len(match.topics) > 1 and match.topics[1].score >= SECOND_TOPIC_SHARE * match.topics[0].score:
