@@ -262,6 +262,9 @@ class Lexicon:
         """A pronunciation built from known words: an acronym, a suffix on a known stem, or a compound."""
         if word in self.acronyms:
             return " ".join(_LETTERS[c] for c in word)
+        american = _american_spelling(word)
+        if american != word and american in self.entries:
+            return self.entries[american][0]
         stem_rules = (
             ("'s", ""), ("s", ""), ("es", ""), ("ies", "y"), ("ed", ""), ("ed", "e"), ("d", ""),
             ("ing", ""), ("ing", "e"), ("ly", "le"), ("ly", ""), ("y", ""), ("y", "e"), ("er", ""),
@@ -293,6 +296,12 @@ class Lexicon:
             lines.append(f"{word} {variants[0]}")
             lines += [f"{word}({n}) {phones}" for n, phones in enumerate(variants[1:], start=2)]
         return lines, made
+
+
+def _american_spelling(word: str) -> str:
+    """cmudict spells the American way: "favouring" -> "favoring", "stabilise" -> "stabilize"."""
+    word = re.sub(r"our(?=s?$|ing$|ed$|ite)", "or", word)
+    return re.sub(r"is(e|es|ed|ing|ation)$", r"iz\1", word)
 
 
 def _add_suffix(stem_phones: str, suffix: str, restore: str) -> str:
