@@ -34,6 +34,7 @@ _CONTRACTIONS = (
     (r"\b(what|that|it|there)'?s\b", r"\1 is"),
     (r"\blet'?s\b", "let us"),
     (r"\bi'?m\b", "i am"),
+    (r"\b(you|we|they)'?re\b", r"\1 are"),
     (r"\bi'd\b", "i would"),
 )
 
@@ -101,7 +102,8 @@ _PHRASES: dict[Command, tuple[str, ...]] = {
     Command.WAIT: (
         "wait", "hold on", "hang on", "give me a moment", "give me a minute", "give me a second",
         "one moment", "just a moment", "one second", "just a second", "one minute", "wait a moment",
-        "wait a minute", "wait a second", "let me think", "i need a moment",
+        "wait a minute", "wait a second", "hang on a second", "hang on a minute", "hold on a second",
+        "hold on a minute", "let me think", "i need a moment",
     ),
     Command.GOODBYE: (
         "bye", "goodbye", "good bye", "bye bye", "that is all", "exit", "quit", "i am done",
@@ -176,10 +178,20 @@ def yes_or_no(text: str) -> tuple[bool | None, str]:
     for size in range(min(4, len(tokens)), 0, -1):
         head, rest = " ".join(tokens[:size]), " ".join(tokens[size:])
         if head in _YES_SET and head not in ("right", "sure", "true", "ok", "okay"):
-            return True, rest
+            return True, _unless_same(True, rest)
         if head in _NO_SET and head in ("no", "nope", "nah", "wrong", "no that is wrong"):
-            return False, rest
+            return False, _unless_same(False, rest)
     return None, ""
+
+
+def _unless_same(answer: bool, rest: str) -> str:
+    """Drop a rest that only says the answer again ("yes, that's correct")."""
+    return "" if yes_or_no(rest) == (answer, "") else rest
+
+
+def spoken_phrases() -> list[str]:
+    """Every command and yes/no phrase, for a recogniser's language model or grammar."""
+    return [p for phrases in _PHRASES.values() for p in phrases] + list(_YES) + list(_NO)
 
 
 def word_count(text: str) -> int:
