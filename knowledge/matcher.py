@@ -41,6 +41,8 @@ _LEG_WORDS = _stems("leg legs limb limbs")
 _POSSESSIVES = _stems("my his her their your our both left right whole entire lower upper bad sore injured")
 _LEG_AFTER = _stems("hurt hurts pain ache aches sore numb weak swollen cramp cramps feel feels")
 _ANIMALS = _stems("dog dogs puppy cat cats kitten horse pony pet rabbit cow cows chicken lamb sheep goat pig paw")
+# A warning word with nobody it happens to ("weak wifi signal") is not about a person.
+_PERSONAL = _stems("i me my it its im ive he she his her their we our pain painful hurt hurts ache aching sore agony")
 # Words that make a place name ("calf", "feet", "hip") mean the body rather than a cow or a mile.
 _SYMPTOMS = _stems("twinge twinges splints hurt hurts hurting pain painful ache aches aching sore swollen swelling numb tingling stiff tight "
                    "weak injured injury twisted sprained cramp cramps throbbing burning bruised pulled strained tender "
@@ -98,9 +100,12 @@ def match(text: str, kb: KnowledgeBase) -> Match:
     about_legs = bool(locations or leg_positions)
     names_topic = any(h.phrase.role == "topic" for h in hits)
     other_part = any(s in _OTHER_BODY_PARTS for s in stems)
+    symptom = any(s in _SYMPTOMS for s in stems)
+    personal = any(s in _PERSONAL for s in stems)
+    hinted = symptom and any(h.phrase.role == "cue" for h in hits)
     animal = any(s in _ANIMALS for s in stems) and not any(
         _MINE in stems[max(0, p - 2):p] for p in [h.positions[0] for h in location_hits] + leg_positions)
-    if animal or (not about_legs and (other_part or not (names_topic or warnings))):
+    if animal or (not about_legs and (other_part or not (names_topic or hinted or (warnings and personal)))):
         return Match(text=text, out_of_scope=True)
     return Match(text=text, topics=_score_topics(hits, locations, index), locations=tuple(locations),
                  warnings=tuple(warnings), about_legs=about_legs or names_topic)

@@ -47,6 +47,7 @@ _IRREGULAR = {
     "worse": "bad", "worst": "bad", "stairs": "stair", "twisted": "twist", "walked": "walk",
     "tingly": "tingl", "achy": "ach", "sore": "sore", "bursae": "bursa", "tendons": "tendon",
     "inflamed": "inflam", "inflammation": "inflam", "numbness": "numb", "knew": "know",
+    "weeks": "multiweek", "months": "multimonth", "years": "multiyear",  # plural time spans mean "a long time"
     "couldn": "could", "goes": "go", "does": "do", "stood": "stand", "felt": "feel",
 }
 _KEEP_S = ("ss", "us", "is", "ous")
