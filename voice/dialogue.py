@@ -9,7 +9,8 @@ Contract with the loop:
   action of its list; once it has been spoken (or cut), send `SpeechDone()` and perform what
   that returns (usually a `Listen`). A list without a `Say` ends with `Listen` or `Exit`, or is
   empty: nothing to do, carry on as before.
-- `StopKey()` (or a spoken "stop" heard during speech) returns `StopSpeaking()` first.
+- `StopKey()` (or anything heard during speech) returns `StopSpeaking()` first, then what was
+  to follow the speech; a `SpeechDone()` after that returns nothing.
 - `Idle(seconds)`: seconds since the person last spoke; send it now and then while listening.
   In kiosk mode it may return a goodbye: abandon the current listen and perform it.
 """
