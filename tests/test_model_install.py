@@ -273,3 +273,16 @@ def test_progress_bar():
     assert progress_bar(0, 100, width=10) == "[..........]    0.0 / 0.0 MB   0%"
     assert progress_bar(20_000_000, 40_000_000, width=10) == "[#####.....]   20.0 / 40.0 MB  50%"
     assert progress_bar(1_500_000, None) == "   1.5 MB"
+
+
+def test_disk_filling_up_while_unpacking_is_a_voice_error(server, dest, tmp_path, monkeypatch):
+    """A fake write failure: the real ENOSPC path with no real full disk to hand."""
+    url, sha = server.add(f"/{MODEL_NAME}.zip", model_zip(tmp_path))
+
+    def full(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(model_install.shutil, "copyfileobj", full)
+    with pytest.raises(VoiceError, match="disk holding .* is full"):
+        download_model(url, sha, dest)
+    assert_nothing_installed(dest)
