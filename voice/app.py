@@ -1,0 +1,121 @@
+"""Build the whole assistant from settings: knowledge, dialogue, input, recogniser, speech, captions.
+
+Three ways in (microphone, a WAV recording, the keyboard) and three ways out (speaker, a WAV
+file, captions only) share one dialogue and one loop, so a recording reproduces exactly what a
+person at the microphone would get.
+"""
+from __future__ import annotations
+
+import sys
+import time
+import wave
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge.loader import load_knowledge
+from knowledge.matcher import match
+from knowledge.reply import compose_reply, warnings_overview
+from voice.captions import Captions
+from voice.config import Settings
+from voice.contracts import SAMPLE_RATE, SAMPLE_WIDTH, AudioSink
+from voice.dialogue import Dialogue, Timing, VoiceLimits
+from voice.engines import build_recognizer
+from voice.errors import VoiceError
+from voice.listening import Input, SpokenInput, TypedInput, Utterance
+from voice.loop import Assistant
+from voice.speaking import Speaker
+from voice.stop_key import StopKeyWatcher
+
+NO_MICROPHONE_HINT = ("no microphone here: try `make demo` (a bundled recording), `symptom-voice --text` "
+                      "(type instead of speaking), or `symptom-voice --input FILE.wav`")
+
+
+@dataclass(frozen=True)
+class Mode:
+    """Where input comes from and output goes to, from the command line."""
+
+    text: bool = False
+    input_wav: str | None = None
+    output_wav: str | None = None
+
+
+def run_assistant(settings: Settings, mode: Mode) -> None:
+    """Run until goodbye, the end of the recording or typed input, or Ctrl-C."""
+    kb = load_knowledge(settings.knowledge)
+    log_dir = Path(settings.log_dir) if settings.log_dir else None
+    if log_dir:
+        log_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    captions = Captions(sys.stdout, settings.large, log_dir / f"session-{stamp}.txt" if log_dir else None)
+    dialogue = Dialogue(
+        lambda text: match(text, kb), lambda found: compose_reply(found, kb),
+        warning_signs=warnings_overview(kb).sentences, kiosk=settings.kiosk,
+        limits=VoiceLimits(rate=settings.rate, volume=settings.volume),
+        timing=Timing(listen=settings.listen_timeout, idle=settings.idle_timeout),
+    )
+    with ExitStack() as stack:
+        user_input, reopen = _input(settings, mode, kb, captions, stack, log_dir)
+        speaker = _speaker(settings, mode, stack)
+        assistant = Assistant(dialogue, user_input, speaker, captions, reopen_input=reopen)
+        if not mode.text and not mode.input_wav:
+            stack.enter_context(StopKeyWatcher(assistant.stop_speaking))
+            captions.note("Press Space or Escape to cut me off while I am speaking. Ctrl-C quits.")
+        assistant.run()
+
+
+def _input(settings: Settings, mode: Mode, kb, captions: Captions, stack: ExitStack, log_dir: Path | None):
+    if mode.text:
+        return TypedInput(sys.stdin, captions.prompt), None
+    ears = build_recognizer(kb, settings.engine, settings.model, trailing_silence=settings.silence)
+    captions.note(ears.notice)
+    saver = _UtteranceSaver(log_dir) if log_dir else None
+    if mode.input_wav:
+        from voice.wav_io import WavSource
+
+        source = WavSource(mode.input_wav)
+        return SpokenInput(source, ears.recognizer, live=False, on_utterance=saver), None
+    from voice.sound_device import MicrophoneSource
+
+    try:
+        microphone = MicrophoneSource(settings.input_device)
+    except VoiceError as error:
+        if "no microphone" in str(error):
+            raise VoiceError(NO_MICROPHONE_HINT) from None
+        raise
+    stack.callback(microphone.close)
+    return SpokenInput(microphone, ears.recognizer, live=True, on_utterance=saver), microphone.reopen
+
+
+def _speaker(settings: Settings, mode: Mode, stack: ExitStack) -> Speaker | None:
+    if mode.text and settings.mute:
+        return None
+    from voice.speech_synth import Pyttsx3Synthesizer
+
+    sink: AudioSink
+    if mode.output_wav:
+        from voice.wav_io import WavSink
+
+        sink = WavSink(mode.output_wav)
+    else:
+        from voice.sound_device import SpeakerSink
+
+        sink = SpeakerSink(settings.output_device)
+    stack.callback(sink.close)
+    return Speaker(Pyttsx3Synthesizer(rate=settings.rate, volume=settings.volume, voice=settings.voice), sink)
+
+
+class _UtteranceSaver:
+    """With --log DIR only: each heard utterance's audio as a numbered WAV beside the transcript."""
+
+    def __init__(self, directory: Path):
+        self._directory = directory
+        self._count = 0
+
+    def __call__(self, utterance: Utterance) -> None:
+        self._count += 1
+        with wave.open(str(self._directory / f"utterance-{self._count:04d}.wav"), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(SAMPLE_WIDTH)
+            out.setframerate(SAMPLE_RATE)
+            out.writeframes(utterance.pcm)

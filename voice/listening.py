@@ -1,0 +1,114 @@
+"""Turn an audio source and a recogniser into utterances, or read typed lines instead.
+
+Timeouts are counted in audio time (frames read), so a recording in file mode behaves exactly
+like the same speech at a microphone, and tests need no clock.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO, Protocol
+
+from voice.contracts import SAMPLE_RATE, SAMPLE_WIDTH, AudioSource, Recognizer, Transcript
+from voice.dialogue import Heard, Listen, NoInput
+
+BLOCK_SECONDS = 0.1
+ECHO_GUARD_SECONDS = 0.3  # audio heard this long after the assistant stops speaking is its own echo
+POLL_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class EndOfInput:
+    """The recording or the typed input has ended."""
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One heard utterance: the transcript and its audio (kept only so `--log` can save it)."""
+
+    transcript: Transcript
+    pcm: bytes
+
+
+Poll = Callable[[float], bool]  # called with seconds listened so far; True abandons the listen
+
+
+class Input(Protocol):
+    """Where the person's words come from: speech or typing."""
+
+    def listen(self, listen: Listen, poll: Poll) -> Heard | NoInput | EndOfInput | None:
+        """The next utterance, NoInput after `listen.timeout`, EndOfInput, or None when `poll` said stop."""
+
+    def after_speech(self, spoken_seconds: float) -> None:
+        """Forget what was captured while the assistant spoke (half duplex)."""
+
+
+class SpokenInput:
+    """Utterances from an audio source, with the recogniser's own endpointing."""
+
+    def __init__(self, source: AudioSource, recognizer: Recognizer, live: bool,
+                 on_utterance: Callable[[Utterance], None] | None = None):
+        self.source = source
+        self.recognizer = recognizer
+        self.live = live
+        self._on_utterance = on_utterance
+        self._block = int(SAMPLE_RATE * BLOCK_SECONDS)
+
+    def listen(self, listen: Listen, poll: Poll) -> Heard | NoInput | EndOfInput | None:
+        self.recognizer.set_trailing_silence(listen.trailing_silence)
+        heard = bytearray()
+        listened = 0.0
+        next_poll = POLL_SECONDS
+        while True:
+            pcm = self.source.read(self._block)
+            if not pcm:
+                transcript = self.recognizer.result()
+                return self._heard(transcript, heard) if transcript.text else EndOfInput()
+            heard += pcm
+            listened += len(pcm) / (SAMPLE_WIDTH * SAMPLE_RATE)
+            if self.recognizer.accept(pcm):
+                transcript = self.recognizer.result()
+                if transcript.text:
+                    return self._heard(transcript, heard)
+                heard.clear()
+            speaking = bool(self.recognizer.partial())
+            if not speaking and listened >= listen.timeout:
+                self.recognizer.reset()
+                return NoInput()
+            if listened >= next_poll:
+                next_poll += POLL_SECONDS
+                if not speaking and poll(listened):
+                    self.recognizer.reset()
+                    return None
+
+    def _heard(self, transcript: Transcript, pcm: bytearray) -> Heard:
+        if self._on_utterance:
+            self._on_utterance(Utterance(transcript, bytes(pcm)))
+        return Heard(transcript.text, transcript.confidence)
+
+    def after_speech(self, spoken_seconds: float) -> None:
+        """Drop audio captured while speaking and just after; a recording has none to drop."""
+        if self.live:
+            frames = int(SAMPLE_RATE * (spoken_seconds + ECHO_GUARD_SECONDS))
+            while frames > 0 and self.source.read(min(frames, self._block)):
+                frames -= self._block
+        self.recognizer.reset()
+
+
+class TypedInput:
+    """Lines typed on a keyboard; each line is one utterance, heard with full confidence."""
+
+    def __init__(self, stream: IO[str], prompt: Callable[[], None] | None = None):
+        self._stream = stream
+        self._prompt = prompt
+
+    def listen(self, listen: Listen, poll: Poll) -> Heard | EndOfInput:
+        if self._prompt:
+            self._prompt()
+        line = self._stream.readline()
+        if not line:
+            return EndOfInput()
+        return Heard(line.strip(), 1.0)
+
+    def after_speech(self, spoken_seconds: float) -> None:
+        """Typing cannot hear the assistant."""
