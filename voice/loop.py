@@ -55,19 +55,22 @@ class Assistant:
                 listen = action
             try:
                 events = self._perform(action)
+                if events is None:
+                    return
+                actions.extend(self._take_idle_actions())
+                for event in events:
+                    actions.extend(self.dialogue.handle(event))
                 self._failures = 0
             except VoiceError as error:
-                events = self._recover(str(error))
+                actions.extend(self._recover(str(error)))
             except (KeyboardInterrupt, SystemExit):
                 raise
             except Exception as error:  # one bad turn must never end a kiosk session
-                events = self._recover(f"{type(error).__name__}: {error}")
-            if events is None:
-                return
-            actions.extend(self._idle_actions)
-            self._idle_actions = []
-            for event in events:
-                actions.extend(self.dialogue.handle(event))
+                actions.extend(self._recover(f"{type(error).__name__}: {error}"))
+
+    def _take_idle_actions(self) -> list[Action]:
+        actions, self._idle_actions = self._idle_actions, []
+        return actions
 
     def _perform(self, action: Action) -> list[Event] | None:
         """Carry out one action; the events it produced, or None when the input has ended."""
@@ -119,7 +122,7 @@ class Assistant:
         self._idle_actions = self.dialogue.handle(Idle(self._idle_before + listened))
         return bool(self._idle_actions)
 
-    def _recover(self, problem: str) -> list[Event] | None:
+    def _recover(self, problem: str) -> list[Action]:
         """Tell the person, back off, reopen the input if it is a device; carry on with a listen."""
         self._failures += 1
         self.captions.note(f"Something went wrong: {problem}")
