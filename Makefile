@@ -26,7 +26,7 @@ run: setup
 	$(BIN)/symptom-voice
 
 demo: setup
-	$(BIN)/symptom-voice --input audio_tests/demo_session.wav --output demo_reply.wav
+	$(BIN)/symptom-voice --input audio_tests/sessions/s02.wav --output demo_reply.wav
 
 test: setup
 	$(BIN)/python -m pytest -q
