@@ -163,8 +163,10 @@ def test_unplugged_devices_give_messages_and_can_be_reopened(virtual_audio, espe
                 mic.read(1600)
         with pytest.raises(VoiceError, match="speaker is not available"):
             sink.play(espeak_audio(espeak_wav))
+        with pytest.raises(VoiceError, match=r"^no microphone \(input device\) found: connect one"):
+            mic.reopen()
     finally:
-        virtual_audio.start_daemon()
+        virtual_audio.start_daemon(rescan_portaudio=False)
     mic.reopen()
     assert len(mic.read(1600)) == 3200
     mic.close()

@@ -87,8 +87,12 @@ class VirtualAudio:
         info = subprocess.run(["pactl", "info"], env=self._env(), capture_output=True, timeout=10)
         return info.returncode == 0
 
-    def start_daemon(self) -> None:
-        """Start the daemon and wait until it answers (also used to 'plug the devices back in')."""
+    def start_daemon(self, rescan_portaudio: bool = True) -> None:
+        """Start the daemon and wait until it answers (also used to 'plug the devices back in').
+
+        PortAudio only sees the new devices after a re-scan; pass False to leave that to the
+        code under test.
+        """
         subprocess.run(
             [
                 "pulseaudio", "-n", "-F", str(self.config), "--daemonize=yes", "--exit-idle-time=-1",
@@ -104,6 +108,8 @@ class VirtualAudio:
                 tail = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else "(no log)"
                 raise RuntimeError(f"private PulseAudio daemon did not start; log tail:\n{tail}")
             time.sleep(0.02)
+        if rescan_portaudio:
+            reinitialise_portaudio()
 
     def stop_daemon(self) -> None:
         """Kill the daemon and wait for it to exit: every device vanishes, as if unplugged."""
@@ -183,7 +189,6 @@ def virtual_audio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualA
             patch.setenv(name, value)
         audio.start_daemon()
         try:
-            reinitialise_portaudio()
             yield audio
         finally:
             audio.stop_daemon()

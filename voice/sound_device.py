@@ -199,14 +199,15 @@ class MicrophoneSource:
         """Up to `frames` frames; waits up to `read_timeout` for them, raises VoiceError if none come."""
         wanted = frames * SAMPLE_WIDTH
         deadline = time.monotonic() + self._read_timeout
-        while len(self._pending) < wanted and self._stream is not None:
+        while len(self._pending) < wanted:
+            stream = self._stream
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if stream is None or remaining <= 0:
                 break
             try:
                 self._pending += self._queue.get(timeout=min(remaining, 0.05))
             except queue.Empty:
-                if not self._stream.active and self._queue.empty():
+                if not stream.active and self._queue.empty():
                     break
         if self._stream is None and not self._pending:
             return b""
@@ -249,12 +250,15 @@ class SpeakerSink:
 
     Plays at the audio's own rate when the device accepts it, otherwise resamples to the
     device's default rate. A stream is opened per `play()`, so a device that vanished
-    between utterances only fails that one call.
+    between utterances only fails that one call. The device buffer (`latency`) is generous
+    because a busy CPU otherwise starves it and playback gets gaps; `stop()` aborts the
+    stream, which discards that buffer, so stopping stays quick.
     """
 
-    def __init__(self, device: Device = None, *, block_seconds: float = 0.02) -> None:
+    def __init__(self, device: Device = None, *, block_seconds: float = 0.02, latency: float = 0.25) -> None:
         self.device_info = find_device(device, "output")
         self._block_seconds = block_seconds
+        self._latency = latency
         self._stop = threading.Event()
         self._playing = threading.Lock()
 
@@ -269,7 +273,9 @@ class SpeakerSink:
         rate, pcm = self._playable(sd, audio)
         block = max(1, round(rate * self._block_seconds)) * SAMPLE_WIDTH
         try:
-            stream = sd.RawOutputStream(samplerate=rate, channels=1, dtype="int16", device=self.device_info.index)
+            stream = sd.RawOutputStream(
+                samplerate=rate, channels=1, dtype="int16", device=self.device_info.index, latency=self._latency
+            )
         except sd.PortAudioError as exc:
             raise _stream_error(exc, "speaker") from exc
         try:
