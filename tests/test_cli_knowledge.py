@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV_CASES = ROOT.parent / "shared/eval/dev_cases.yaml"
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 import wave
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from knowledge.loader import load_knowledge
 from knowledge.matcher import match
+from knowledge.model import KnowledgeBase
 from knowledge.reply import compose_reply, warnings_overview
 from voice.captions import Captions
 from voice.config import Settings
@@ -64,7 +66,8 @@ def run_assistant(settings: Settings, mode: Mode) -> None:
         assistant.run()
 
 
-def _input(settings: Settings, mode: Mode, kb, captions: Captions, stack: ExitStack, log_dir: Path | None):
+def _input(settings: Settings, mode: Mode, kb: KnowledgeBase, captions: Captions, stack: ExitStack,
+           log_dir: Path | None) -> tuple[Input, Callable[[], None] | None]:
     if mode.text:
         return TypedInput(sys.stdin, captions.prompt), None
     ears = build_recognizer(kb, settings.engine, settings.model, trailing_silence=settings.silence)
