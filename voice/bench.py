@@ -91,8 +91,8 @@ def run_bench(engines: Sequence[str] = ENGINES, repeats: int = DEFAULT_REPEATS, 
 
 def format_bench(result: dict) -> str:
     """A table per engine: median and p95 of each figure, and naive against streaming as a ratio."""
-    lines = [f"symptom-voice bench: {result['cores']} CPU cores, {result.get('fixtures', 0)} spoken fixtures "
-             f"x {result['repeats']} repeat(s), {result['cold_runs']} cold starts per engine"]
+    lines = [(f"symptom-voice bench: {result['cores']} CPU cores, {result.get('fixtures', 0)} spoken fixtures "
+              f"x {result['repeats']} repeat(s), {result['cold_runs']} cold starts per engine")]
     for engine, reason in result["skipped"].items():
         lines.append(f"{engine}: left out: {reason}")
     rows = (("cold start (to ready-to-listen)", "cold_start_s", 1000, "ms", 0),
@@ -113,6 +113,8 @@ def format_bench(result: dict) -> str:
             ratio = f"{naive[stat] / streaming[stat]:.2f}x" if streaming[stat] and naive[stat] else "-"
             lines.append(f"  {stat:<30}{_show(streaming[stat]):>12}{_show(naive[stat]):>12}"
                          f"{ratio:>17}")
+        lines.append(f"  ({figures['multi_sentence_replies']} of {figures['replies']} replies had more than one "
+                     f"sentence: only those can start sooner by streaming)")
         if figures.get("missed"):
             lines.append(f"  ({figures['missed']} fixture run(s) reached no endpoint with words, so no reply: "
                          f"not counted)")
@@ -155,6 +157,8 @@ def measure_engine(engine: str, repeats: int, fixtures: int = -1) -> dict:
         "matcher_ms": _stats([ms for t in streaming + naive for ms in t.matcher_ms]),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "naive_response_latency_s": _stats([t.response for t in heard_naive]),
+        "replies": len(heard),
+        "multi_sentence_replies": sum(t.sentences > 1 for t in heard),
         "missed": len(streaming) - len(heard) + len(naive) - len(heard_naive),
         "fixtures": len(cases),
     }
@@ -191,6 +195,7 @@ class _Turn:
     endpoint_delay: float = 0.0
     response: float | None = None
     decode: float = 0.0
+    sentences: int = 0  # in the reply; only a reply of two or more can start sooner by streaming
     rtf: float = 0.0
     matcher_ms: list[float] = field(default_factory=list)
 
@@ -248,6 +253,7 @@ def _run_turn(fixture: _Fixture, kb, settings, recognizer: Recognizer, synthesiz
     played = [t for t in sink.played if t >= endpoint.at]
     turn.endpoint_delay = endpoint.position - fixture.speech_end
     turn.response = played[0] - endpoint.at if played else None
+    turn.sentences = len(played)
     turn.decode = endpoint.decode
     turn.rtf = endpoint.busy / endpoint.position
     return turn
@@ -360,19 +366,23 @@ def _unavailable(engine: str) -> str | None:
     return None
 
 
-def _child_env() -> dict[str, str]:
+def _child(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """`python -c SNIPPET ARGS...` in a fresh interpreter that imports this checkout's packages."""
     root = str(Path(__file__).resolve().parent.parent)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
-    return env
+    try:
+        return subprocess.run([sys.executable, "-c", *args], check=False, capture_output=True, text=True,
+                              timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        raise VoiceError(f"a bench process took over {timeout:.0f} s: is the machine busy? Try again later.") from None
 
 
 def _cold_start(engine: str) -> float:
     """Seconds from launching `python` to the assistant's first listen, in a fresh process."""
     fixture = str(FIXTURES / "clean" / "c01.wav")
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-c", _COLD_START, "--engine", engine, "--input", fixture],
-                          capture_output=True, text=True, timeout=COLD_TIMEOUT, env=_child_env())
+    done = _child([_COLD_START, "--engine", engine, "--input", fixture], COLD_TIMEOUT)
     ready = [line for line in done.stderr.splitlines() if line.startswith(READY)]
     if not ready:
         raise VoiceError(f"the assistant did not start for the bench ({_last_line(done.stderr)})")
@@ -380,8 +390,7 @@ def _cold_start(engine: str) -> float:
 
 
 def _in_worker(engine: str, repeats: int, fixtures: int) -> dict:
-    done = subprocess.run([sys.executable, "-c", _WORKER, engine, str(repeats), str(fixtures)],
-                          capture_output=True, text=True, timeout=WORKER_TIMEOUT, env=_child_env())
+    done = _child([_WORKER, engine, str(repeats), str(fixtures)], WORKER_TIMEOUT)
     found = [line for line in done.stdout.splitlines() if line.startswith(MARK)]
     if done.returncode != 0 or not found:
         raise VoiceError(f"the bench could not measure {engine} ({_last_line(done.stderr)})")
