@@ -15,7 +15,7 @@ from knowledge.model import Match, Reply, TopicScore
 from knowledge.reply import compose_reply, warnings_overview
 from voice.commands import _PHRASES, Command
 from voice.dialogue import (
-    GREETING, HELP, KNEE_QUESTION, WHERE_QUESTION, WORSE_QUESTION, Dialogue, Exit, ForgetPerson, Heard, Idle,
+    DESCRIBE_SILENCE, GREETING, HELP, KNEE_QUESTION, WHERE_QUESTION, WORSE_QUESTION, Dialogue, Exit, ForgetPerson, Heard, Idle,
     Listen, NoInput, Say, SetVoice, SpeechDone, Start, State, StopKey, StopSpeaking, Timing, VoiceLimits,
 )
 
@@ -216,7 +216,7 @@ def test_a_side_request_asks_the_pending_question_again(state, command, phrase):
     question = talk.spoken[-1].sentences[-1]
     actions, after = talk.hear(phrase)
     assert say_of(actions).sentences[-1] == question
-    assert listen_of(after).trailing_silence == (0.35 if state == "confirming" else 0.8)
+    assert listen_of(after).trailing_silence == (0.35 if state == "confirming" else DESCRIBE_SILENCE)
 
 
 def test_a_new_kiosk_visitor_is_greeted_and_answered_in_one_breath():
@@ -225,7 +225,7 @@ def test_a_new_kiosk_visitor_is_greeted_and_answered_in_one_breath():
     assert say_of(actions).sentences == GREETING + ("ANSWER pain at the front of my knee",)
     talk = awaiting_person()
     actions, after = talk.hear("hello")
-    assert say_of(actions).sentences == GREETING and listen_of(after).trailing_silence == 0.8
+    assert say_of(actions).sentences == GREETING and listen_of(after).trailing_silence == DESCRIBE_SILENCE
 
 
 # --- greeting, answers, read-backs ---------------------------------------------------------
@@ -236,7 +236,7 @@ def test_greeting_is_one_sentence_then_a_patient_listen():
     assert actions[0] == SetVoice(LIMITS.rate, LIMITS.volume)
     assert say_of(actions).sentences == GREETING and len(GREETING) == 1
     assert "where it hurts" in GREETING[0]
-    assert after == [Listen(0.8, Timing().listen)]
+    assert after == [Listen(DESCRIBE_SILENCE, Timing().listen)]
 
 
 def test_a_clear_description_is_answered_at_once():
@@ -263,7 +263,7 @@ def test_no_asks_to_say_it_again(no):
     talk.hear("pain in my calf", confidence=0.3)
     actions, after = talk.hear(no)
     assert say_of(actions).sentences == ("Sorry. Please say it again.",)
-    assert after == [Listen(0.8, Timing().listen)] and talk.d.state == State.READY
+    assert after == [Listen(DESCRIBE_SILENCE, Timing().listen)] and talk.d.state == State.READY
 
 
 def test_a_correction_after_no_is_used_straight_away():
@@ -310,7 +310,7 @@ def test_no_match_says_what_was_understood_and_gives_examples():
     actions, after = talk.hear("something odd about my zebra")
     say = say_of(actions)
     assert say.kind == "no_match" and say.sentences[0] == "I heard: something odd about my zebra."
-    assert len(say.sentences) == 3 and after == [Listen(0.8, Timing().listen)]
+    assert len(say.sentences) == 3 and after == [Listen(DESCRIBE_SILENCE, Timing().listen)]
 
 
 # --- follow-up questions --------------------------------------------------------------------
@@ -321,7 +321,7 @@ def test_a_vague_description_gets_one_question_then_an_answer(text, question):
     talk = ready()
     actions, after = talk.hear(text)
     assert say_of(actions) == Say((question.question,), "question")
-    assert after == [Listen(0.8, Timing().listen)]
+    assert after == [Listen(DESCRIBE_SILENCE, Timing().listen)]
     actions, _ = talk.hear("when i walk")
     assert say_of(actions).kind in ("answer", "no_match")  # one question only, then the answer
     assert talk.knowledge.understood[-1].startswith(f"{text} when i walk")
@@ -478,7 +478,7 @@ def test_kiosk_forgets_everything_about_the_person_after_the_idle_timeout():
     actions = talk.send(Idle(60))
     assert say_of(actions).kind == "goodbye"
     after = talk.send(SpeechDone())
-    assert after == [ForgetPerson(), SetVoice(LIMITS.rate, LIMITS.volume), Listen(0.8, Timing().quiet_listen)]
+    assert after == [ForgetPerson(), SetVoice(LIMITS.rate, LIMITS.volume), Listen(DESCRIBE_SILENCE, Timing().quiet_listen)]
     fresh = Dialogue(talk.knowledge.understand, talk.knowledge.respond, warning_signs=WARNING_SIGNS, kiosk=True)
     assert talk.d._session == fresh._session
     assert "zebra" not in repr(vars(talk.d)) and "knee hurts" not in repr(vars(talk.d))
@@ -663,4 +663,4 @@ def test_a_yes_or_no_with_no_question_pending_is_not_read_back(text, opening):
     talk = answered()
     talk.turn(NoInput())  # "Is there anything else?"
     actions, after = talk.hear(text)
-    assert say_of(actions).sentences[0].startswith(opening) and after == [Listen(0.8, Timing().listen)]
+    assert say_of(actions).sentences[0].startswith(opening) and after == [Listen(DESCRIBE_SILENCE, Timing().listen)]

@@ -128,3 +128,54 @@ def test_kiosk_idle_says_goodbye_and_forgets_the_person():
     assert "Goodbye. Take care." in said
     assert speaker.voice[-1] == (160, 0.7)  # rate and volume back to the defaults for the next person
     assert said[-1].startswith("I explain")  # the next person is greeted
+
+
+class PartialRecognizer:
+    """Reports a fixed partial transcript and records the pauses it was asked to wait for."""
+
+    name = "scripted"
+
+    def __init__(self, partial):
+        self._partial = partial
+        self.silences = []
+
+    def set_trailing_silence(self, seconds):
+        self.silences.append(seconds)
+
+    def accept(self, pcm):
+        return False
+
+    def partial(self):
+        return self._partial
+
+    def result(self):
+        from voice.contracts import Transcript
+        return Transcript("")
+
+    def reset(self):
+        pass
+
+
+class Silence:
+    def __init__(self, seconds):
+        self.left = int(seconds * 16000)
+
+    def read(self, frames):
+        frames = min(frames, self.left)
+        self.left -= frames
+        return b"\0\0" * frames
+
+    def close(self):
+        pass
+
+
+def test_a_pause_mid_sentence_waits_longer():
+    from voice.dialogue import Listen
+    from voice.listening import MID_SENTENCE_SILENCE, SpokenInput
+
+    thinking = PartialRecognizer("my knee hurts and")
+    SpokenInput(Silence(1), thinking, live=False).listen(Listen(0.5, 8.0), lambda s: False)
+    assert thinking.silences == [0.5, MID_SENTENCE_SILENCE]
+    finished = PartialRecognizer("my knee hurts")
+    SpokenInput(Silence(1), finished, live=False).listen(Listen(0.5, 8.0), lambda s: False)
+    assert finished.silences == [0.5]

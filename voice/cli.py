@@ -95,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     say.add_argument("--voice")
     say.set_defaults(handler=_say)
 
+    bench = sub.add_parser("bench", help="measure start-up, endpointing and reply latency on the spoken fixtures")
+    bench.add_argument("--engine", choices=ENGINES, default="auto", help="auto: every engine that is installed")
+    bench.add_argument("--repeats", type=int, default=1)
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(handler=_bench)
+
     devices = sub.add_parser("devices", help="list microphones and speakers (* marks the defaults)")
     devices.set_defaults(handler=_devices)
 
@@ -225,6 +231,19 @@ def _say(args: argparse.Namespace) -> int:
         sink.play(audio)
     finally:
         sink.close()
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from voice.bench import format_bench, run_bench
+
+    result = run_bench([args.engine], repeats=args.repeats)
+    if args.json:
+        for engine, reason in result["skipped"].items():
+            print(f"{engine}: left out: {reason}", file=sys.stderr)
+        print(json.dumps(result, indent=2))
+    else:
+        print(format_bench(result))
     return 0
 
 

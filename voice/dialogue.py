@@ -120,7 +120,7 @@ Action = Say | StopSpeaking | SetVoice | Listen | ForgetPerson | Exit
 MIN_CONFIDENCE = 0.7
 YES_NO_SILENCE = 0.35  # a one-word answer: end the turn quickly
 DEFAULT_SILENCE = 0.5
-DESCRIBE_SILENCE = 0.8  # people pause while describing a symptom: don't cut them off
+DESCRIBE_SILENCE = 0.6  # a little longer for a description; the listener adds more mid-sentence
 
 
 @dataclass(frozen=True)

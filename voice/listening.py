@@ -13,6 +13,9 @@ from voice.contracts import SAMPLE_RATE, SAMPLE_WIDTH, AudioSource, Recognizer, 
 from voice.dialogue import Heard, Listen, NoInput
 
 BLOCK_SECONDS = 0.1
+MID_SENTENCE_SILENCE = 0.9  # "my knee hurts and ..." - a pause after these words is thinking, not the end
+_CONTINUES = frozenset("and or but with my the a an of in on to into when because so then also like "
+                       "it its is was i im ive have has down up behind below above around".split())
 ECHO_GUARD_SECONDS = 0.3  # audio heard this long after the assistant stops speaking is its own echo
 POLL_SECONDS = 0.5
 
@@ -55,7 +58,8 @@ class SpokenInput:
         self._block = int(SAMPLE_RATE * BLOCK_SECONDS)
 
     def listen(self, listen: Listen, poll: Poll) -> Heard | NoInput | EndOfInput | None:
-        self.recognizer.set_trailing_silence(listen.trailing_silence)
+        silence = listen.trailing_silence
+        self.recognizer.set_trailing_silence(silence)
         heard = bytearray()
         listened = 0.0
         next_poll = POLL_SECONDS
@@ -71,7 +75,12 @@ class SpokenInput:
                 if transcript.text:
                     return self._heard(transcript, heard)
                 heard.clear()
-            speaking = bool(self.recognizer.partial())
+            partial = self.recognizer.partial()
+            speaking = bool(partial)
+            wanted = _pause_for(partial, listen.trailing_silence)
+            if wanted != silence:
+                silence = wanted
+                self.recognizer.set_trailing_silence(silence)
             if not speaking and listened >= listen.timeout:
                 self.recognizer.reset()
                 return NoInput()
@@ -93,6 +102,14 @@ class SpokenInput:
             while frames > 0 and self.source.read(min(frames, self._block)):
                 frames -= self._block
         self.recognizer.reset()
+
+
+def _pause_for(partial: str, trailing_silence: float) -> float:
+    """The pause that ends this utterance: longer while the words so far end mid-sentence."""
+    words = partial.split()
+    if words and words[-1] in _CONTINUES:
+        return max(trailing_silence, MID_SENTENCE_SILENCE)
+    return trailing_silence
 
 
 class TypedInput:
