@@ -45,6 +45,7 @@ class Mode:
 def run_assistant(settings: Settings, mode: Mode) -> None:
     """Run until goodbye, the end of the recording or typed input, or Ctrl-C."""
     kb = load_knowledge(settings.knowledge)
+    match("", kb)  # builds the phrase index now rather than during the first person's turn
     log_dir = Path(settings.log_dir) if settings.log_dir else None
     if log_dir:
         log_dir.mkdir(parents=True, exist_ok=True)
