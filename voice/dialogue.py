@@ -16,6 +16,7 @@ Contract with the loop:
 """
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -200,6 +201,16 @@ _REPLAYABLE = {Kind.GREETING, Kind.ANSWER, Kind.MORE, Kind.WARNINGS, Kind.CONFIR
                Kind.NO_MATCH, Kind.PROMPT, Kind.HELP}
 
 
+def printable(text: str) -> str:
+    """Text without control or format characters, whitespace runs made single spaces.
+
+    What was heard is read back aloud and captioned, so a typed escape sequence or a stray
+    NUL must reach neither the synthesiser nor the kiosk's screen.
+    """
+    kept = "".join(" " if c.isspace() else c for c in text if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf"))
+    return " ".join(kept.split())
+
+
 class State(str, Enum):
     AWAITING_PERSON = "awaiting_person"  # kiosk: nobody there yet; greet when speech arrives
     READY = "ready"  # waiting for a description or a command
@@ -332,7 +343,7 @@ class Dialogue:
         return self._say(prompts[number], Kind.PROMPT, self._listen(DESCRIBE_SILENCE, quiet=number == 2))
 
     def _heard(self, heard: Heard) -> list[Action]:
-        text = heard.text.strip()
+        text = printable(heard.text)
         if not text:
             return [] if self.speaking else self._no_input()
         interrupted: list[Action] = []

@@ -159,6 +159,7 @@ class MicrophoneSource:
         self._pending = bytearray()
         self._read_timeout = read_timeout
         self._stream: Any = None
+        self._closed = False
         self.dropped_frames = 0
         self.device_info = self._open()
 
@@ -196,7 +197,11 @@ class MicrophoneSource:
             self._queue.put_nowait(block)
 
     def read(self, frames: int) -> bytes:
-        """Up to `frames` frames; waits up to `read_timeout` for them, raises VoiceError if none come."""
+        """Up to `frames` frames; waits up to `read_timeout` for them, raises VoiceError if none come.
+
+        Only after `close()` does it return b"" (the end); a microphone that failed to reopen
+        raises instead, so the caller keeps retrying rather than ending the session.
+        """
         wanted = frames * SAMPLE_WIDTH
         deadline = time.monotonic() + self._read_timeout
         while len(self._pending) < wanted:
@@ -210,7 +215,11 @@ class MicrophoneSource:
                 if not stream.active and self._queue.empty():
                     break
         if self._stream is None and not self._pending:
-            return b""
+            if self._closed:
+                return b""
+            raise VoiceError(
+                "the microphone is not available (unplugged, or the sound server stopped): reconnect it and I will carry on"
+            )
         if not self._pending and wanted:
             raise VoiceError(
                 "the microphone stopped sending audio (unplugged, or the sound server stopped): reconnect it and try again"
@@ -222,6 +231,7 @@ class MicrophoneSource:
     def reopen(self) -> None:
         """Re-scan devices and open the microphone again, e.g. after it was unplugged and reconnected."""
         self._close_stream()
+        self._closed = False
         self._pending.clear()
         while not self._queue.empty():
             self._queue.get_nowait()
@@ -235,6 +245,7 @@ class MicrophoneSource:
             stream.close(ignore_errors=True)
 
     def close(self) -> None:
+        self._closed = True
         self._close_stream()
         self._pending.clear()
 
