@@ -1,6 +1,7 @@
 """Real PocketSphinx on the spoken fixtures in audio_tests/, with the domain LM built from the real knowledge base."""
 from __future__ import annotations
 
+import random
 import wave
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import yaml
 from knowledge.evaluation import word_errors
 from knowledge.loader import load_knowledge
 from voice.contracts import Recognizer
-from voice.domain_lm import DomainLM, Lexicon, build_corpus, build_domain_lm, knowledge_phrases, letter_to_sound
+from voice.domain_lm import (DomainLM, Lexicon, SentenceTemplates, build_corpus, build_domain_lm, knowledge_phrases,
+                             letter_to_sound)
 from voice.errors import VoiceError
 from voice.pocketsphinx_recognizer import PocketSphinxRecognizer
 
@@ -209,3 +211,20 @@ def test_pronunciations_are_derived_from_known_words() -> None:
     assert letter_to_sound("blorf") == "B L AO R F"
     with pytest.raises(VoiceError):
         lexicon.pronounce(["'"])
+
+
+def test_templates_expand_every_slot_and_reject_undefined_ones(tmp_path: Path) -> None:
+    templates = SentenceTemplates.load()
+    sentences = templates.sample(500, random.Random(1))
+    assert all("{" not in s and s == " ".join(s.split()) for s in sentences)
+    assert len(set(sentences)) > 400
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("templates:\n  - {weight: 1, template: 'my {part} {nowhere}'}\nslots:\n  part: [knee]\n")
+    with pytest.raises(VoiceError, match="nowhere"):
+        SentenceTemplates.load(broken)
+
+
+def test_commands_stand_alone_in_the_corpus_as_often_as_symptom_talk_allows() -> None:
+    corpus = build_corpus(["tell me more", "repeat that", "osteoarthritis", "Cartilage wears down. It hurts a lot over time."])
+    assert corpus.count("tell me more") == corpus.count("osteoarthritis") > 1000
+    assert "cartilage wears down" in corpus and "it hurts a lot over time" in corpus
