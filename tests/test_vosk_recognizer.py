@@ -337,3 +337,15 @@ def test_find_model_returns_none_and_require_model_explains(tmp_path: Path) -> N
     assert require_model(environ={}, home=tmp_path) == ModelLocation(model, "cache")
     with pytest.raises(VoiceError, match="does not exist"):
         require_model(option=tmp_path / "nowhere", environ={}, home=tmp_path)
+
+
+def test_engine_builds_a_restricted_vocabulary_from_the_knowledge_base(tmp_path):
+    from knowledge.loader import load_knowledge
+    from voice.engines import build_recognizer, domain_words
+
+    kb = load_knowledge()
+    words = domain_words(kb)
+    assert {"knee", "swollen", "repeat", "goodbye"} <= set(words)
+    model = write_test_model(tmp_path / "m", words=("knee", "swollen", "weather"), grammar=True)
+    ears = build_recognizer(kb, "vosk", str(model), restrict_vocabulary=True)
+    assert ears.recognizer.vocabulary is not None and "weather" not in ears.recognizer.vocabulary

@@ -71,7 +71,7 @@ def _input(settings: Settings, mode: Mode, kb: KnowledgeBase, captions: Captions
            log_dir: Path | None) -> tuple[Input, Callable[[], None] | None]:
     if mode.text:
         return TypedInput(sys.stdin, captions.prompt), None
-    ears = build_recognizer(kb, settings.engine, settings.model, trailing_silence=settings.silence)
+    ears = build_recognizer(kb, settings.engine, settings.model, settings.silence, settings.restrict_vocabulary)
     captions.note(ears.notice)
     saver = _UtteranceSaver(log_dir) if log_dir else None
     if mode.input_wav:

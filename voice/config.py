@@ -28,6 +28,7 @@ class Settings:
     volume: float = 0.7  # 0 to 1
     voice: str | None = None  # pyttsx3 voice id or part of its name
     silence: float = 0.5  # seconds of silence that end an utterance
+    restrict_vocabulary: bool = False  # Vosk: only the knowledge base's and the commands' words
     listen_timeout: float = 8.0  # seconds to wait for speech before a re-prompt
     idle_timeout: float = 60.0  # kiosk: seconds of silence before the next person is greeted
     kiosk: bool = False
@@ -40,7 +41,8 @@ class Settings:
 _TYPES: dict[str, tuple[type, ...]] = {
     "engine": (str,), "model": (str,), "input_device": (str, int), "output_device": (str, int),
     "rate": (int,), "volume": (int, float), "voice": (str,), "silence": (int, float),
-    "listen_timeout": (int, float), "idle_timeout": (int, float), "kiosk": (bool,), "knowledge": (str,),
+    "listen_timeout": (int, float), "idle_timeout": (int, float), "kiosk": (bool,),
+    "restrict_vocabulary": (bool,), "knowledge": (str,),
     "mute": (bool,), "large": (bool,), "log_dir": (str,),
 }
 _RANGES = {"rate": (60, 400), "volume": (0.0, 1.0), "silence": (0.2, 3.0), "listen_timeout": (1.0, 600.0),

@@ -21,7 +21,7 @@ class Ears:
 
 
 def build_recognizer(kb: KnowledgeBase, engine: str = "auto", model: str | None = None,
-                     trailing_silence: float = 0.5) -> Ears:
+                     trailing_silence: float = 0.5, restrict_vocabulary: bool = False) -> Ears:
     """The recogniser `engine` names ("auto", "vosk" or "pocketsphinx"); VoiceError if it cannot be had."""
     if engine in ("auto", "vosk"):
         location = find_model(model)
@@ -31,7 +31,8 @@ def build_recognizer(kb: KnowledgeBase, engine: str = "auto", model: str | None 
             if location is None:
                 raise VoiceError("no Vosk model found: run 'symptom-voice model download', or pass --model DIR")
             loaded = load_model(location.path)
-            return Ears(VoskRecognizer(loaded, trailing_silence=trailing_silence),
+            vocabulary = domain_words(kb) if restrict_vocabulary else None
+            return Ears(VoskRecognizer(loaded, vocabulary=vocabulary, trailing_silence=trailing_silence),
                         f"Listening with Vosk ({location.path}).")
     from voice.domain_lm import knowledge_phrases
     from voice.pocketsphinx_recognizer import PocketSphinxRecognizer
@@ -42,3 +43,9 @@ def build_recognizer(kb: KnowledgeBase, engine: str = "auto", model: str | None 
     if engine == "auto":
         notice += " For better recognition run: symptom-voice model download"
     return Ears(recognizer, notice)
+
+
+def domain_words(kb: KnowledgeBase) -> list[str]:
+    """Every word of the knowledge base's phrases and of the spoken commands, for a restricted grammar."""
+    phrases = [p for group in (kb.topics, kb.locations, kb.warnings) for entry in group for p in entry.phrases]
+    return sorted({word for phrase in phrases + spoken_phrases() for word in phrase.lower().split() if word.isalpha()})
