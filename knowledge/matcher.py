@@ -26,6 +26,7 @@ _NEGATIONS = _stems("no not never without none nor neither nothing")
 _PSEUDO_NEGATIONS = {(stem(a), stem(b)) for a, b in (
     ("not", "sure"), ("not", "certain"), ("no", "idea"), ("not", "only"), ("not", "just"),
     ("no", "doubt"), ("not", "know"), ("no", "matter"))}
+_ABILITY = _stems("can could")
 _SCOPE_ENDS = _stems("but however though although yet except apart besides just only still because since "
                      "so while which who whereas instead")
 _CLAUSE_STARTS = _stems("i my it its the there now also then this she he")
@@ -42,7 +43,8 @@ _POSSESSIVES = _stems("my his her their your our both left right whole entire lo
 _LEG_AFTER = _stems("hurt hurts pain ache aches sore numb weak swollen cramp cramps feel feels")
 _ANIMALS = _stems("dog dogs puppy cat cats kitten horse pony pet rabbit cow cows chicken lamb sheep goat pig paw")
 # A warning word with nobody it happens to ("weak wifi signal") is not about a person.
-_PERSONAL = _stems("i me my it its im ive he she his her their we our pain painful hurt hurts ache aching sore agony")
+_PERSONAL = _stems("i me my it its im ive he she his her their we our pain painful hurt hurts ache aching sore agony "
+                   "walk stand weight")
 # Words that make a place name ("calf", "feet", "hip") mean the body rather than a cow or a mile.
 _SYMPTOMS = _stems("twinge twinges splints hurt hurts hurting pain painful ache aches aching sore swollen swelling numb tingling stiff tight "
                    "weak injured injury twisted sprained cramp cramps throbbing burning bruised pulled strained tender "
@@ -103,8 +105,10 @@ def match(text: str, kb: KnowledgeBase) -> Match:
     symptom = any(s in _SYMPTOMS for s in stems)
     personal = any(s in _PERSONAL for s in stems)
     hinted = symptom and any(h.phrase.role == "cue" for h in hits)
-    animal = any(s in _ANIMALS for s in stems) and not any(
-        _MINE in stems[max(0, p - 2):p] for p in [h.positions[0] for h in location_hits] + leg_positions)
+    mentions = [h.positions[0] for h in location_hits] + leg_positions
+    animal = any(s in _ANIMALS for s in stems) and (
+        not any(_MINE in stems[max(0, p - 2):p] for p in mentions)
+        or any(_ANIMALS & set(stems[max(0, p - 2):p]) for p in mentions))
     if animal or (not about_legs and (other_part or not (names_topic or hinted or (warnings and personal)))):
         return Match(text=text, out_of_scope=True)
     return Match(text=text, topics=_score_topics(hits, locations, index), locations=tuple(locations),
@@ -216,6 +220,8 @@ def _drop_negated(hits: list[_Hit], stems: list[str]) -> list[_Hit]:
         if word not in _NEGATIONS or cue in owned:
             continue
         if cue + 1 < len(stems) and (word, stems[cue + 1]) in _PSEUDO_NEGATIONS:
+            continue
+        if cue > 0 and stems[cue - 1] in _ABILITY:  # "can't straighten it" is a symptom, not an absence
             continue
         for position in range(cue + 1, min(len(stems), cue + 1 + NEGATION_SCOPE)):
             current = stems[position]

@@ -78,15 +78,19 @@ def stem(word: str) -> str:
     word = _IRREGULAR.get(word, word)
     if len(word) <= 3:
         return word
-    for suffix, replacement in (("ness", ""), ("ies", "y"), ("ing", ""), ("ed", ""), ("ly", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)] + replacement
+    if word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif word.endswith("es") and (word[-3] in "sxz" and not word.endswith("ses") or word.endswith("ches")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(_KEEP_S):
+        word = word[:-1]
+    for _ in range(2):  # "tiredness" -> "tired" -> "tir"
+        for suffix in ("ness", "ing", "ed", "ly"):
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: -len(suffix)]
+                break
+        else:
             break
-    else:
-        if word.endswith("es") and word[-3] in "sxz" or word.endswith("ches"):
-            word = word[:-2]
-        elif word.endswith("s") and not word.endswith(_KEEP_S):
-            word = word[:-1]
     if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
         word = word[:-1]
     if len(word) > 3 and word[-1] in "ey":
