@@ -104,3 +104,13 @@ def test_spoken_phrases_cover_every_command_and_answer():
     phrases = spoken_phrases()
     assert {find_command(p) for p in phrases} >= set(Command)
     assert "yes" in phrases and "nope" in phrases
+
+
+def test_a_command_padded_by_a_stray_word_is_still_found():
+    from voice.commands import leading_command
+
+    assert leading_command("repeat off") == Command.REPEAT
+    assert leading_command("louder please now") == Command.LOUDER
+    assert leading_command("what thigh") is None  # "what" alone is too common to trust
+    assert leading_command("repeat") is None  # whole utterances are find_command's job
+    assert leading_command("slower when i walk down") is None

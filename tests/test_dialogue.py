@@ -664,3 +664,19 @@ def test_a_yes_or_no_with_no_question_pending_is_not_read_back(text, opening):
     talk.turn(NoInput())  # "Is there anything else?"
     actions, after = talk.hear(text)
     assert say_of(actions).sentences[0].startswith(opening) and after == [Listen(DESCRIBE_SILENCE, Timing().listen)]
+
+
+def test_a_padded_command_acts_but_a_padded_symptom_is_a_description():
+    from knowledge.loader import load_knowledge
+    from knowledge.matcher import match
+    from knowledge.reply import compose_reply, warnings_overview
+
+    kb = load_knowledge()
+    d = Dialogue(lambda t: match(t, kb), lambda m: compose_reply(m, kb), warning_signs=warnings_overview(kb).sentences)
+    d.handle(Start())
+    d.handle(SpeechDone())
+    answer = d.handle(Heard("my kneecap aches on stairs", 0.9))[0]
+    d.handle(SpeechDone())
+    assert d.handle(Heard("repeat off", 0.9))[0] == answer
+    d.handle(SpeechDone())
+    assert "swelling" in d.handle(Heard("louder knee swollen", 0.9))[0].sentences[0].lower()

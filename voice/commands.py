@@ -162,6 +162,19 @@ def find_command(text: str) -> Command | None:
     return None
 
 
+def leading_command(text: str) -> Command | None:
+    """A command said first in a short utterance the recogniser padded with a stray word
+    ("repeat off" for "repeat that"); single words must be distinctive ("repeat", not "what")."""
+    words = normalise(text).split()
+    if not 1 < len(words) <= 3:
+        return None
+    for size in (2, 1):
+        head = " ".join(words[:size])
+        if head in _TABLE and (size == 2 or len(head) >= 5):
+            return _TABLE[head]
+    return None
+
+
 def yes_or_no(text: str) -> tuple[bool | None, str]:
     """(True, rest) for a yes, (False, rest) for a no, (None, "") otherwise.
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from knowledge.model import Match, Reply
-from voice.commands import Command, find_command, normalise, word_count, yes_or_no
+from voice.commands import Command, find_command, leading_command, normalise, word_count, yes_or_no
 
 # --- events -------------------------------------------------------------------------------
 
@@ -373,6 +373,9 @@ class Dialogue:
         session = self._session
         unsure = confidence < self._min_confidence
         command = find_command(text)
+        if command is None and (leading := leading_command(text)) is not None:
+            found = self._understand(text)
+            command = None if found.topics or found.locations or found.warnings else leading
         session.waiting = command == Command.WAIT
         if session.state == State.CONFIRMING:
             answer, rest = yes_or_no(text)
