@@ -527,3 +527,134 @@ def test_bad_config_file_is_named_in_one_line(kind, tmp_path):
     run = cli("--config", str(path), "--text", "--mute", stdin="my knee hurts\n")
     assert run.status == 2 and run.stdout == ""
     assert run.stderr.splitlines() == ["symptom-voice: " + message.format(path=path)]
+
+
+# --- rows: audio devices ---------------------------------------------------------------------
+
+def test_no_audio_device_says_what_to_do_instead(tmp_path):
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path), "PULSE_SERVER": "unix:/nonexistent"}
+    run = cli("--engine", "pocketsphinx", env=env)
+    assert run.status == 2
+    assert run.stderr.splitlines()[-1] == NO_MICROPHONE and "Traceback" not in run.stderr
+
+
+class Session:
+    """The assistant at the (virtual) microphone and speaker, its captions collected as they come."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([*CLI, "--engine", "pocketsphinx", "--rate", "300"], cwd=ROOT,
+                                        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True)
+        self.output: list[str] = []
+        threading.Thread(target=lambda: self.output.extend(iter(self.process.stdout.readline, "")),
+                         daemon=True).start()
+
+    @property
+    def run(self) -> Run:
+        return Run(self.process.returncode or 0, "".join(self.output), "")
+
+    def wait_for(self, wanted: Callable[[list[str]], bool], timeout: float = 90.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            if wanted(self.run.lines):
+                return True
+            time.sleep(0.1)
+        return wanted(self.run.lines)
+
+
+MIC_GONE = ("*: Something went wrong: the microphone stopped sending audio (unplugged, or the sound server "
+            "stopped): reconnect it and try again")
+STILL_WAITING = ("*: Still waiting for the microphone: no microphone (input device) found: connect one and check "
+                 "the sound server (PulseAudio/PipeWire) is running")
+MIC_BACK = "*: The microphone is working again."
+SORRY = "Assistant: Sorry, something went wrong on my side. Please say that again."
+
+
+@pytest.mark.audio
+def test_microphone_vanishing_mid_utterance_is_told_and_recovered(virtual_audio):
+    session = Session()
+    try:
+        assert session.wait_for(lambda lines: GREETING in lines), session.run.stdout
+        time.sleep(6)  # pacing only: let the greeting finish, so the speech below is not taken for its echo
+        virtual_audio.feed_mic(AUDIO / "sessions" / "s01.wav", wait=False)
+        time.sleep(1.0)
+        virtual_audio.stop_daemon()  # every device vanishes mid-utterance
+        assert session.wait_for(lambda lines: STILL_WAITING in lines), session.run.stdout
+        virtual_audio.start_daemon(rescan_portaudio=False)
+        assert session.wait_for(lambda lines: MIC_BACK in lines), session.run.stdout
+        assert session.wait_for(lambda lines: SORRY in lines[lines.index(MIC_BACK):]), session.run.stdout
+        for _ in range(3):  # heard again: the person is understood once the microphone is back
+            virtual_audio.feed_mic(AUDIO / "clean" / "c03.wav")
+            if session.wait_for(lambda lines: any("stairs" in line for line in after_recovery(lines)), 20):
+                break
+        assert session.process.poll() is None, "the session ended"
+    finally:
+        session.process.send_signal(2)
+        _, errors = session.process.communicate(timeout=30)
+    lines = session.run.lines
+    assert MIC_GONE in lines and lines.index(MIC_GONE) < lines.index(STILL_WAITING) < lines.index(MIC_BACK)
+    heard = [line for line in after_recovery(lines) if line.startswith("You: ") and "stairs" in line]
+    assert heard and lines[lines.index(heard[0]) + 1].startswith("Assistant: ")
+    assert session.process.returncode == 130 and "Traceback" not in errors, errors[-3000:]
+
+
+def after_recovery(lines: list[str]) -> list[str]:
+    return lines[lines.index(MIC_BACK):] if MIC_BACK in lines else []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "voice/loop.py Assistant._recover speaks SORRY with self.speaker.speak() directly instead of through _say, so "
+    "input.after_speech() is never called: audio from before the failure (a half-heard utterance) and the "
+    "apology's own echo at a real kiosk stay in the recogniser and are heard as the person's next words"))
+def test_recovery_drops_audio_from_before_the_failure():
+    from voice.captions import Captions
+    from voice.dialogue import Dialogue
+    from voice.errors import VoiceError
+    from voice.listening import EndOfInput
+    from voice.loop import Assistant
+    from voice.speaking import Spoken
+
+    class Failing:  # a scripted input: fails once, as a vanished microphone does, then ends
+        def __init__(self):
+            self.calls: list[str] = []
+
+        def listen(self, listen, poll):
+            self.calls.append("listen")
+            if self.calls.count("listen") == 2:
+                raise VoiceError("the microphone stopped sending audio")
+            return EndOfInput() if self.calls.count("listen") > 2 else __import__("voice.dialogue").dialogue.NoInput()
+
+        def after_speech(self, seconds):
+            self.calls.append("after_speech")
+
+    class Speaker:
+        def speak(self, sentences):
+            return Spoken(True, 2.0, 0.0)
+
+        def set_voice(self, rate, volume):
+            pass
+
+        def stop(self):
+            pass
+
+    user_input = Failing()
+    dialogue = Dialogue(lambda t: None, lambda m: None, warning_signs=("x",))
+    with open(os.devnull, "w") as screen:
+        Assistant(dialogue, user_input, Speaker(), Captions(screen), reopen_input=lambda: None,
+                  sleep=lambda s: None).run()
+    failed = user_input.calls.index("listen", user_input.calls.index("listen") + 1)
+    assert "after_speech" in user_input.calls[failed:], user_input.calls
+
+
+@pytest.mark.audio
+def test_ctrl_c_while_speaking_ends_cleanly(virtual_audio):
+    """Before SpeakerSink.close waited for the player thread, 1 run in 5 died in PortAudio's exit handler."""
+    for _ in range(5):
+        session = Session()
+        assert session.wait_for(lambda lines: GREETING in lines), session.run.stdout
+        time.sleep(0.5)  # pacing only: the greeting is being spoken
+        session.process.send_signal(2)
+        _, errors = session.process.communicate(timeout=30)
+        assert session.process.returncode == 130, errors[-2000:]
+        assert errors.strip().splitlines()[-1] == "Goodbye."

@@ -321,7 +321,11 @@ class SpeakerSink:
         self._stop.set()
 
     def close(self) -> None:
+        """Stop, and wait until a play() in another thread has let go of the device: PortAudio
+        shutting down at exit while a stream is still being written crashes the process."""
         self.stop()
+        with self._playing:
+            pass
 
     def __enter__(self) -> SpeakerSink:
         return self
