@@ -8,8 +8,6 @@ line the user reads, or, where the session must go on, that the loop recovered.
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import struct
 import subprocess
 import sys
@@ -242,7 +240,7 @@ def test_unusable_recordings_are_refused_in_one_line(row, tmp_path):
     run = listen_to(path, tmp_path)
     assert run.status == 2
     assert run.stderr.splitlines() == [row.message.format(path=path)]
-    assert not (tmp_path / "reply.wav").exists() or "Assistant:" not in run.stdout
+    assert "Assistant:" not in run.stdout
 
 
 # --- rows: recordings in other formats are converted and heard --------------------------------
@@ -422,7 +420,6 @@ def test_unicode_and_control_characters_in_typed_input(text, reply):
     run = typed(text + "\n")
     assert run.status == 0 and run.stderr == ""
     assert run.said() == [GREETING, reply]
-    assert not any(c in read_back("") for c in "\x00\x1b")
 
 
 @pytest.mark.xfail(strict=True, reason=(
@@ -611,7 +608,7 @@ def after_recovery(lines: list[str]) -> list[str]:
     "apology's own echo at a real kiosk stay in the recogniser and are heard as the person's next words"))
 def test_recovery_drops_audio_from_before_the_failure():
     from voice.captions import Captions
-    from voice.dialogue import Dialogue
+    from voice.dialogue import Dialogue, NoInput
     from voice.errors import VoiceError
     from voice.listening import EndOfInput
     from voice.loop import Assistant
@@ -625,7 +622,7 @@ def test_recovery_drops_audio_from_before_the_failure():
             self.calls.append("listen")
             if self.calls.count("listen") == 2:
                 raise VoiceError("the microphone stopped sending audio")
-            return EndOfInput() if self.calls.count("listen") > 2 else __import__("voice.dialogue").dialogue.NoInput()
+            return EndOfInput() if self.calls.count("listen") > 2 else NoInput()
 
         def after_speech(self, seconds):
             self.calls.append("after_speech")
