@@ -1,9 +1,11 @@
 """PocketSphinx as a streaming `Recognizer`: the embedded default, with no model download.
 
-Speech is found with PocketSphinx's own `Endpointer` (a WebRTC-style VAD). Its window is kept
-short so even a one-word "yes" starts an utterance. The endpointer only notices speech some
-0.3 s late, so the configurable trailing silence is timed from the last frame that the same
-VAD, frame by frame, took for voice: a pause never ends an utterance whose speech has resumed.
+Speech is found frame by frame (30 ms) by PocketSphinx's WebRTC-style `Vad`, gated by loudness:
+a frame counts as voice only when it is also some dB above an adaptive noise floor. Without the
+gate, steady noise at 10 dB SNR looks like speech to the VAD forever, so an utterance only ended
+at the maximum length. An utterance starts when most of a short window is voice (as PocketSphinx's
+own `Endpointer` would decide) and ends after the configurable trailing silence, timed from the
+last run of voiced frames: a pause never ends an utterance whose speech has resumed.
 
 Accuracy hinges on the cepstral mean (CMN). In streaming mode PocketSphinx subtracts a mean
 carried over from earlier utterances, which is wrong for a new voice or room: on the fixtures
@@ -18,15 +20,23 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from pocketsphinx import Decoder, Endpointer, Vad
+from collections import deque
+
+import numpy as np
+from pocketsphinx import Decoder, Vad
 
 from voice.contracts import SAMPLE_RATE, SAMPLE_WIDTH, Transcript, Word
 from voice.domain_lm import DomainLM, build_domain_lm, bundled_model_dir
 from voice.errors import VoiceError
 
-ENDPOINTER_WINDOW = 0.3
-ENDPOINTER_RATIO = 0.9
+START_WINDOW = 0.3  # seconds of audio judged together when deciding that speech has started
+START_RATIO = 0.5  # share of voiced frames in it that starts an utterance (noisy speech has gaps)
 VAD_MODE = Vad.MEDIUM_STRICT
+# A voiced frame must be this much louder than the noise floor (speech at 10 dB SNR has vowels
+# well above it), and the floor, which follows any quieter frame at once, creeps up this fast
+# so that it finds a louder room again.
+GATE_DB = 6.0
+FLOOR_RISE_DB_PER_SECOND = 2.0
 # Consecutive voiced frames that count as speech resuming (one is often a noise click).
 VOICED_RUN = 2
 # Audio kept while nobody speaks, so an utterance starts with the speech the VAD needed to see.
@@ -79,7 +89,7 @@ class PocketSphinxRecognizer:
         return cls(build_domain_lm(phrases, cache_dir), **options)
 
     def set_trailing_silence(self, seconds: float) -> None:
-        """Pauses shorter than about 0.25 s can't end an utterance: the VAD itself needs that long."""
+        """Takes effect from the next frame, even in the middle of an utterance."""
         if seconds <= 0:
             raise VoiceError("The trailing silence must be positive; pass a number of seconds above 0.")
         self.trailing_silence = seconds
@@ -114,13 +124,13 @@ class PocketSphinxRecognizer:
         self._restart()
 
     def _restart(self) -> None:
-        self._endpointer = Endpointer(window=ENDPOINTER_WINDOW, ratio=ENDPOINTER_RATIO, vad_mode=VAD_MODE)
-        self._vad = Vad(mode=VAD_MODE)
-        self._frame_bytes = self._endpointer.frame_bytes
+        self._gate = SpeechGate()
+        self._frame_bytes = self._gate.frame_bytes
+        self._window: deque[bool] = deque(maxlen=round(START_WINDOW * SAMPLE_RATE * SAMPLE_WIDTH / self._frame_bytes))
         self._pending = bytearray()
         self._history = bytearray()
         self._history_start = 0  # sample index of the first byte in _history
-        self._clock = 0  # samples seen by the endpointer since the last restart
+        self._clock = 0  # samples seen since the last restart
         self._utt_start: int | None = None
         self._voiced_run = 0
         self._last_voice = 0.0  # seconds; when the current utterance last had voice
@@ -129,7 +139,7 @@ class PocketSphinxRecognizer:
         self._ready: Transcript | None = None
 
     def _run(self) -> bool:
-        """Feed whole endpointer frames from the pending audio until an utterance ends."""
+        """Feed whole VAD frames from the pending audio until an utterance ends."""
         while len(self._pending) >= self._frame_bytes:
             frame = bytes(self._pending[: self._frame_bytes])
             del self._pending[: self._frame_bytes]
@@ -138,30 +148,34 @@ class PocketSphinxRecognizer:
         return False
 
     def _step(self, frame: bytes) -> bool:
-        speech = self._endpointer.process(frame)
+        voiced = self._gate.voiced(frame)
+        self._window.append(voiced)
         self._clock += len(frame) // SAMPLE_WIDTH
         if self._utt_start is None:
             self._history += frame
-            if speech is not None:
-                self._begin(round(self._endpointer.speech_start * SAMPLE_RATE))
+            if self._speech_in_window():
+                self._begin(self._clock - len(self._window) * self._frame_bytes // SAMPLE_WIDTH)
             else:
                 self._trim_history()
             return False
         self._decoder.process_raw(frame, False, False)
         self._refit_when_due(frame)
         now = self._clock / SAMPLE_RATE
-        self._voiced_run = self._voiced_run + 1 if self._vad.is_speech(frame) else 0
+        self._voiced_run = self._voiced_run + 1 if voiced else 0
         if self._voiced_run >= VOICED_RUN:
             self._last_voice = now
-        if not self._endpointer.in_speech and now - self._last_voice >= self.trailing_silence:
+        if now - self._last_voice >= self.trailing_silence:
             self._finish()
             return True
         if self._clock - self._utt_start >= self.max_utterance * SAMPLE_RATE:
             self._finish()
-            if self._endpointer.in_speech:
+            if self._speech_in_window():
                 self._begin(self._clock)
             return True
         return False
+
+    def _speech_in_window(self) -> bool:
+        return len(self._window) == self._window.maxlen and sum(self._window) >= START_RATIO * len(self._window)
 
     def _begin(self, start: int) -> None:
         """Start decoding a pre-roll before sample `start`, catching up on the audio the VAD held back."""
@@ -214,6 +228,22 @@ class PocketSphinxRecognizer:
         self._ready = Transcript(" ".join(w.text for w in words), words, confidence, self.name)
         self._utt_start = None
         self._history_start = self._clock
+
+
+class SpeechGate:
+    """Voice or not, one 30 ms frame at a time: the VAD's verdict, and loud enough above the noise floor."""
+
+    def __init__(self) -> None:
+        self._vad = Vad(mode=VAD_MODE)
+        self.frame_bytes: int = self._vad.frame_bytes
+        self._rise = FLOOR_RISE_DB_PER_SECOND * self._vad.frame_length
+        self.floor: float | None = None  # dB; None until the first frame
+
+    def voiced(self, frame: bytes) -> bool:
+        samples = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
+        level = 10.0 * float(np.log10(np.mean(samples * samples) + 1.0))
+        self.floor = level if self.floor is None or level < self.floor else self.floor + self._rise
+        return level >= self.floor + GATE_DB and self._vad.is_speech(frame)
 
 
 def _is_word(token: str) -> bool:
