@@ -22,6 +22,7 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 _TOPIC_KINDS = ("condition", "mechanism", "overview")
 _URGENCIES = ("urgent", "soon")
+_REFUSED = object()  # a value whose tag was refused: already reported, not to be reported again
 
 # field -> (type, required); "phrases" means a non-empty list of non-empty strings.
 _SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
@@ -152,10 +153,10 @@ def _plain(node: yaml.Node, file: str, where: str, problems: list[Problem]) -> A
             return yaml.SafeLoader("").construct_object(node)
         except yaml.YAMLError:
             problems.append(Problem(file, _line(node), where, f"tag {node.tag} is not allowed"))
-            return None
+            return _REFUSED
     if node.tag not in _PLAIN_TAGS:
         problems.append(Problem(file, _line(node), where, f"tag {node.tag} is not allowed"))
-        return None
+        return _REFUSED
     if isinstance(node, yaml.SequenceNode):
         return [_plain(item, file, where, problems) for item in node.value]
     return {_plain(k, file, where, problems): _plain(v, file, f"{where}.{k.value}", problems) for k, v in node.value}
@@ -206,13 +207,17 @@ def _check_fields(entry: _Entry) -> list[Problem]:
                 problem(field, "missing required field")
             continue
         message = _type_problem(kind, entry.values[field])
-        if message:
+        if message and not _refused(entry.values[field]):
             problem(field, message)
     if entry.section == "topics" and entry.values.get("kind") not in _TOPIC_KINDS:
         problem("kind", f"must be one of {', '.join(_TOPIC_KINDS)}")
     if entry.section == "warnings" and entry.values.get("urgency") not in _URGENCIES:
         problem("urgency", f"must be one of {', '.join(_URGENCIES)}")
     return problems
+
+
+def _refused(value: Any) -> bool:
+    return value is _REFUSED or isinstance(value, list) and any(_refused(v) for v in value)
 
 
 def _type_problem(kind: str, value: Any) -> str | None:

@@ -29,7 +29,6 @@ _PSEUDO_NEGATIONS = {(stem(a), stem(b)) for a, b in (
 _ABILITY = _stems("can could")
 _SCOPE_ENDS = _stems("but however though although yet except apart besides just only still because since "
                      "so while which who whereas instead")
-_CLAUSE_STARTS = _stems("i my it its the there now also then this she he")
 
 # Body parts the assistant does not cover: naming one, with nothing about the legs, is out of scope.
 _OTHER_BODY_PARTS = _stems(
@@ -227,7 +226,7 @@ def _drop_negated(hits: list[_Hit], stems: list[str]) -> list[_Hit]:
             current = stems[position]
             if current == BREAK or current in _SCOPE_ENDS:
                 break
-            if current == "and" and position + 1 < len(stems) and stems[position + 1] in _CLAUSE_STARTS:
+            if current == "and":  # "no clicking and numbness": when unsure, the sign is raised
                 break
             negated.add(position)
     return [h for h in hits if h.phrase.negative or h.phrase.role == "location" or h.positions[0] not in negated]

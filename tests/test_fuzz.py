@@ -41,7 +41,7 @@ HARMLESS = ["well", "um", "uh", "so", "okay", "yesterday", "honestly", "please",
 UNRELATED_NEGATIONS = ["no clicking", "no grinding", "not stiff", "no fever", "it does not click",
                        "there is no popping sound", "i do not have a rash", "without any creaking",
                        "never had gout", "no cough"]
-JOINS = [". ", ", ", "; ", " but "]  # " and " is the xfail below
+JOINS = [". ", ", ", "; ", " but ", " and "]
 
 texts = st.one_of(
     st.text(max_size=300),
@@ -95,16 +95,10 @@ def test_negating_an_unrelated_symptom_keeps_the_warning(case, negation, join, n
     assert warnings <= set(match(text, KB).warnings), text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "knowledge/data/warnings.yaml swelling_redness_warmth.not_when lists 'hot today' and 'warm today' (meant for "
-    "the weather), so a harmless 'today' after 'my knee is really hot' drops the warning sign"))
 def test_today_after_a_hot_knee_keeps_the_warning():
     assert "swelling_redness_warmth" in match("i can walk on it but my knee is really hot today", KB).warnings
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "knowledge/matcher.py _drop_negated: the scope of 'no' runs on through 'and' into the next symptom unless a "
-    "clause start (i, my, it ...) follows 'and', so 'no clicking and numbness ...' negates the numbness too"))
 @pytest.mark.parametrize("text, warning", [
     ("no clicking and numbness on the outside of my calf", "numbness_tingling_weakness"),
     ("no fever and swollen bursa on my knee", "swelling_redness_warmth"),

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from voice.captions import Captions
 from voice.dialogue import (Action, Dialogue, Event, Exit, ForgetPerson, Heard, Idle, Listen, NoInput, Say, SetVoice,
-                            SpeechDone, Start, StopKey, StopSpeaking)
+                            SpeechDone, Start, StopKey, StopSpeaking, printable)
 from voice.errors import VoiceError
 from voice.listening import EndOfInput, Input
 from voice.speaking import Speaker
@@ -113,7 +113,7 @@ class Assistant:
             return []
         if isinstance(result, Heard):
             self._idle_before = 0.0
-            self.captions.heard(result.text)
+            self.captions.heard(printable(result.text))
         elif isinstance(result, NoInput):
             self._idle_before += listen.timeout
         return [result]
@@ -137,10 +137,8 @@ class Assistant:
                 return []
         elif self._failures > 1:
             self._sleep(delay)
-        if self.speaker:
-            try:
-                self.speaker.speak(SORRY)
-            except VoiceError:
-                pass
         self.captions.said(SORRY)
+        if self.speaker:
+            spoken = self.speaker.speak(SORRY)
+            self.input.after_speech(spoken.seconds)
         return []
