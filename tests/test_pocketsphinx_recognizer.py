@@ -5,11 +5,13 @@ import random
 import wave
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
 from knowledge.evaluation import word_errors
 from knowledge.loader import load_knowledge
+from voice.commands import spoken_phrases
 from voice.contracts import Recognizer
 from voice.domain_lm import (DomainLM, Lexicon, SentenceTemplates, build_corpus, build_domain_lm, knowledge_phrases,
                              letter_to_sound)
@@ -46,12 +48,13 @@ def transcribe(recognizer: PocketSphinxRecognizer, pcm: bytes) -> list[str]:
     return texts
 
 
-def scores(recognizer: PocketSphinxRecognizer, cases: list[dict]) -> tuple[float, float]:
-    """Word error rate and medical/command keyword recall over `cases`."""
-    errors = words = found = keywords = 0
+def scores(recognizer: PocketSphinxRecognizer, cases: list[dict]) -> tuple[float, float, float]:
+    """Word error rate, medical/command keyword recall and the share of first words heard right over `cases`."""
+    errors = words = found = keywords = first = 0
     for case in cases:
         heard = " ".join(transcribe(recognizer, pcm_of(case["audio"])))
         errors += word_errors(case["say"], heard)
+        first += heard.split()[:1] == case["say"].replace("'", "").split()[:1]
         words += len(case["say"].split())
         remaining = heard.split()
         for word in case["say"].split():
@@ -60,12 +63,14 @@ def scores(recognizer: PocketSphinxRecognizer, cases: list[dict]) -> tuple[float
                 if word in remaining:
                     found += 1
                     remaining.remove(word)
-    return errors / words, found / keywords
+    return errors / words, found / keywords, first / len(cases)
 
 
 @pytest.fixture(scope="module")
 def domain_lm(tmp_path_factory: pytest.TempPathFactory) -> DomainLM:
-    return build_domain_lm(knowledge_phrases(load_knowledge()), cache_dir=tmp_path_factory.mktemp("lm-cache"))
+    """The language model the assistant builds: knowledge-base phrases and the spoken commands."""
+    phrases = knowledge_phrases(load_knowledge()) + spoken_phrases()
+    return build_domain_lm(phrases, cache_dir=tmp_path_factory.mktemp("lm-cache"))
 
 
 @pytest.fixture
@@ -79,20 +84,21 @@ def test_implements_the_recognizer_protocol(recognizer: PocketSphinxRecognizer) 
 
 
 def test_recognises_clean_spoken_symptoms_and_commands(recognizer: PocketSphinxRecognizer) -> None:
-    wer, recall = scores(recognizer, [c for c in CASES if c["audio"].startswith("clean/")])
-    assert wer < 0.6
-    assert recall > 0.5
+    wer, recall, first_words = scores(recognizer, [c for c in CASES if c["audio"].startswith("clean/")])
+    assert wer < 0.45
+    assert recall > 0.6
+    assert first_words > 0.65  # the start of an utterance is decoded, not clipped (was 0.61 without pre-roll)
 
 
 def test_recognises_some_keywords_in_noise(recognizer: PocketSphinxRecognizer) -> None:
-    _, recall = scores(recognizer, [c for c in CASES if c["audio"].startswith("noisy/")])
+    _, recall, _ = scores(recognizer, [c for c in CASES if c["audio"].startswith("noisy/")])
     assert recall > 0.25
 
 
 def test_domain_lm_beats_the_generic_model(recognizer: PocketSphinxRecognizer) -> None:
     sample = [c for c in CASES if c["id"] in ("c03", "c09", "c12", "c16", "c19")]
-    _, domain_recall = scores(recognizer, sample)
-    _, generic_recall = scores(PocketSphinxRecognizer(None), sample)
+    _, domain_recall, _ = scores(recognizer, sample)
+    _, generic_recall, _ = scores(PocketSphinxRecognizer(None), sample)
     assert domain_recall > generic_recall
 
 
@@ -128,6 +134,17 @@ def test_endpoint_waits_for_the_trailing_silence(domain_lm: DomainLM) -> None:
     patient = PocketSphinxRecognizer(domain_lm, trailing_silence=2.0)
     assert not any(patient.accept(pcm[i: i + CHUNK]) for i in range(0, len(pcm), CHUNK))
     assert patient.result().text == "yes"
+
+
+@pytest.mark.parametrize("name", ["c12_white10", "k01_white10"])
+def test_steady_noise_does_not_hold_the_utterance_open(recognizer: PocketSphinxRecognizer, name: str) -> None:
+    speech = np.frombuffer(pcm_of(f"noisy/{name}.wav"), dtype=np.int16)
+    level = speech[:2400].astype(float).std()  # the file starts with 0.15 s of its noise alone
+    tail = np.random.default_rng(0).normal(0.0, level, 2 * 16000)  # 2 s more of the same white noise
+    pcm = np.concatenate([speech, tail]).astype(np.int16).tobytes()
+    ended_at = next(i for i in range(0, len(pcm), CHUNK) if recognizer.accept(pcm[i: i + CHUNK]))
+    assert ended_at < len(speech) * 2 + 16000  # within 0.5 s of the end of the speech, not at max_utterance
+    assert recognizer.result().text
 
 
 def test_long_speech_is_cut_at_the_maximum_utterance_length(domain_lm: DomainLM) -> None:
