@@ -281,7 +281,7 @@ def test_truncated_wav_is_used_as_far_as_it_goes(tmp_path, reference):
     assert run.stderr.splitlines() == [f"{path} is truncated: using the {kept // 2} complete frames present"]
     (heard,) = run.heard()
     assert "kneecap" in heard.split() and len(heard.split()) < len(reference.split())
-    assert reply_to(run, heard) == read_back(heard)
+    assert reply_to(run, heard).startswith("Assistant: ")  # answered, asked about or read back: never dropped
 
 
 # --- rows: audio that is hard to hear --------------------------------------------------------
