@@ -33,6 +33,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_matcher.py
+	$(BIN)/symptom-voice bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info demo_reply.wav
