@@ -680,3 +680,16 @@ def test_a_padded_command_acts_but_a_padded_symptom_is_a_description():
     assert d.handle(Heard("repeat off", 0.9))[0] == answer
     d.handle(SpeechDone())
     assert "swelling" in d.handle(Heard("louder knee swollen", 0.9))[0].sentences[0].lower()
+
+
+def test_a_warning_sign_heard_with_low_confidence_is_answered_at_once():
+    from knowledge.loader import load_knowledge
+    from knowledge.matcher import match
+    from knowledge.reply import compose_reply, warnings_overview
+
+    kb = load_knowledge()
+    d = Dialogue(lambda t: match(t, kb), lambda m: compose_reply(m, kb), warning_signs=warnings_overview(kb).sentences)
+    d.handle(Start())
+    d.handle(SpeechDone())
+    say = d.handle(Heard("i can't bear weight on my leg", 0.3))[0]
+    assert say.sentences[0].startswith("Important") and d.state == State.READY

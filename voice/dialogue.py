@@ -396,6 +396,8 @@ class Dialogue:
             return self._answer(self._understand(self._combine(text)))
         match = self._understand(text)
         known = bool(match.topics or match.locations or match.warnings)
+        if match.warnings:  # a warning sign is never held back behind a read-back, however unsure
+            return self._describe(match)
         if unsure or (word_count(text) <= 2 and not known):
             return self._ask_confirm(_Pending(text))
         return self._describe(match)
