@@ -160,23 +160,7 @@ def room_silence(seconds: float) -> np.ndarray:
 
 # --- knowledge bases --------------------------------------------------------------------------
 
-LOCATION = """locations:
-  - id: knee
-    title: the knee
-    phrases: [knee]
-    summary: Knee pain.
-    source: Intro
-"""
-TOPIC = """topics:
-  - id: sample
-    kind: condition
-    title: Sample
-    summary: Something can hurt.
-    more: More about it.
-    phrases: [sample]
-    locations: [knee]
-    source: Intro
-"""
+from test_knowledge_loader import LOCATION, TOPIC  # noqa: E402  (the smallest clean pack)
 
 
 def knowledge(tmp_path: Path, **files: str) -> Path:

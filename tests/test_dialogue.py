@@ -667,29 +667,13 @@ def test_a_yes_or_no_with_no_question_pending_is_not_read_back(text, opening):
 
 
 def test_a_padded_command_acts_but_a_padded_symptom_is_a_description():
-    from knowledge.loader import load_knowledge
-    from knowledge.matcher import match
-    from knowledge.reply import compose_reply, warnings_overview
-
-    kb = load_knowledge()
-    d = Dialogue(lambda t: match(t, kb), lambda m: compose_reply(m, kb), warning_signs=warnings_overview(kb).sentences)
-    d.handle(Start())
-    d.handle(SpeechDone())
-    answer = d.handle(Heard("my kneecap aches on stairs", 0.9))[0]
-    d.handle(SpeechDone())
-    assert d.handle(Heard("repeat off", 0.9))[0] == answer
-    d.handle(SpeechDone())
-    assert "swelling" in d.handle(Heard("louder knee swollen", 0.9))[0].sentences[0].lower()
+    talk = real_talk()
+    answer, _ = talk.hear("my kneecap aches on stairs", 0.9)
+    assert talk.hear("repeat off", 0.9)[0] == answer
+    assert "swelling" in say_of(talk.hear("louder knee swollen", 0.9)[0]).sentences[0].lower()
 
 
 def test_a_warning_sign_heard_with_low_confidence_is_answered_at_once():
-    from knowledge.loader import load_knowledge
-    from knowledge.matcher import match
-    from knowledge.reply import compose_reply, warnings_overview
-
-    kb = load_knowledge()
-    d = Dialogue(lambda t: match(t, kb), lambda m: compose_reply(m, kb), warning_signs=warnings_overview(kb).sentences)
-    d.handle(Start())
-    d.handle(SpeechDone())
-    say = d.handle(Heard("i can't bear weight on my leg", 0.3))[0]
-    assert say.sentences[0].startswith("Important") and d.state == State.READY
+    talk = real_talk()
+    say = say_of(talk.hear("i can't bear weight on my leg", 0.3)[0])
+    assert say.sentences[0].startswith("Important") and talk.d.state == State.READY
