@@ -604,7 +604,7 @@ def test_recovery_drops_audio_from_before_the_failure():
 
     class Speaker:
         def speak(self, sentences):
-            return Spoken(True, 2.0, 0.0)
+            return Spoken(True, 2.0)
 
         def set_voice(self, rate, volume):
             pass

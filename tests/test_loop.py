@@ -40,7 +40,7 @@ class RecordingSpeaker:
 
     def speak(self, sentences):
         self.said.append(sentences)
-        return Spoken(True, 1.5, 0.0)
+        return Spoken(True, 1.5)
 
     def set_voice(self, rate, volume):
         self.voice.append((rate, volume))

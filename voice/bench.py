@@ -344,9 +344,8 @@ class _NaiveSpeaker(Speaker):
 
     def speak(self, sentences: Sequence[str]) -> Spoken:
         audio = self.synthesizer.synthesize(" ".join(sentences))
-        started = time.perf_counter()
         self.sink.play(audio)
-        return Spoken(True, audio.duration, started)
+        return Spoken(True, audio.duration)
 
 
 # --- processes ----------------------------------------------------------------------------

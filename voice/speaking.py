@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,11 +19,10 @@ CACHE_ENTRIES = 64  # fixed texts (greeting, prompts, advice) come back often
 
 @dataclass(frozen=True)
 class Spoken:
-    """How a Say went: completed or cut, how long it played, and when its first sample reached the sink."""
+    """How a Say went: completed or cut, and how long it played (the loop drops that much echo)."""
 
     completed: bool
     seconds: float
-    first_audio_at: float | None
     error: str | None = None
 
 
@@ -45,9 +43,8 @@ class Speaker:
         self._stop.clear()
         clips: queue.Queue[SpeechAudio | None] = queue.Queue()
         played: dict[str, float] = {"seconds": 0.0}
-        first: list[float] = []
         failure: list[BaseException] = []
-        player = threading.Thread(target=self._play, args=(clips, played, first, failure), daemon=True)
+        player = threading.Thread(target=self._play, args=(clips, played, failure), daemon=True)
         player.start()
         error = None
         try:
@@ -62,7 +59,7 @@ class Speaker:
             player.join()
         if failure:
             error = str(failure[0])
-        return Spoken(not self._stop.is_set() and error is None, played["seconds"], first[0] if first else None, error)
+        return Spoken(not self._stop.is_set() and error is None, played["seconds"], error)
 
     def stop(self) -> None:
         """Cut speech now; safe from any thread."""
@@ -81,13 +78,11 @@ class Speaker:
             self._cache.move_to_end(key)
         return audio
 
-    def _play(self, clips: "queue.Queue[SpeechAudio | None]", played: dict[str, float], first: list[float],
+    def _play(self, clips: "queue.Queue[SpeechAudio | None]", played: dict[str, float],
               failure: list[BaseException]) -> None:
         while (clip := clips.get()) is not None:
             if self._stop.is_set() or failure:
                 continue
-            if not first:
-                first.append(time.perf_counter())
             try:
                 self.sink.play(clip)
             except VoiceError as exc:
