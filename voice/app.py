@@ -18,16 +18,16 @@ from knowledge.loader import load_knowledge
 from knowledge.matcher import match
 from knowledge.model import KnowledgeBase
 from knowledge.reply import compose_reply, warnings_overview
-from voice.captions import Captions
-from voice.config import Settings
-from voice.contracts import SAMPLE_RATE, SAMPLE_WIDTH, AudioSink
-from voice.dialogue import Dialogue, Timing, VoiceLimits
-from voice.engines import build_recognizer
+from voice.session.captions import Captions
+from voice.settings import Settings
+from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH, AudioSink
+from voice.conversation.dialogue import Dialogue, Timing, VoiceLimits
+from voice.asr.choice import build_recognizer
 from voice.errors import VoiceError
-from voice.listening import Input, SpokenInput, TypedInput, Utterance
-from voice.loop import Assistant
-from voice.speaking import Speaker
-from voice.stop_key import StopKeyWatcher
+from voice.session.listening import Input, SpokenInput, TypedInput, Utterance
+from voice.session.loop import Assistant
+from voice.session.speaking import Speaker
+from voice.session.stop_key import StopKeyWatcher
 
 NO_MICROPHONE_HINT = ("no microphone here: try `make demo` (a bundled recording), `symptom-voice --text` "
                       "(type instead of speaking), or `symptom-voice --input FILE.wav`")
@@ -75,11 +75,11 @@ def _input(settings: Settings, mode: Mode, kb: KnowledgeBase, captions: Captions
     captions.note(ears.notice)
     saver = _UtteranceSaver(log_dir) if log_dir else None
     if mode.input_wav:
-        from voice.wav_io import WavSource
+        from voice.audio.wavfile import WavSource
 
         source = WavSource(mode.input_wav)
         return SpokenInput(source, ears.recognizer, live=False, on_utterance=saver), None
-    from voice.sound_device import MicrophoneSource
+    from voice.audio.devices import MicrophoneSource
 
     try:
         microphone = MicrophoneSource(settings.input_device)
@@ -94,15 +94,15 @@ def _input(settings: Settings, mode: Mode, kb: KnowledgeBase, captions: Captions
 def _speaker(settings: Settings, mode: Mode, stack: ExitStack) -> Speaker | None:
     if mode.text and settings.mute:
         return None
-    from voice.speech_synth import Pyttsx3Synthesizer
+    from voice.tts.pyttsx3_engine import Pyttsx3Synthesizer
 
     sink: AudioSink
     if mode.output_wav:
-        from voice.wav_io import WavSink
+        from voice.audio.wavfile import WavSink
 
         sink = WavSink(mode.output_wav)
     else:
-        from voice.sound_device import SpeakerSink
+        from voice.audio.devices import SpeakerSink
 
         sink = SpeakerSink(settings.output_device)
     stack.callback(sink.close)

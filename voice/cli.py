@@ -17,10 +17,10 @@ from knowledge.matcher import match
 from knowledge.model import KnowledgeBase
 from knowledge.reply import compose_reply
 from voice.app import Mode, run_assistant
-from voice.config import ENGINES, default_config_path, load_settings
-from voice.engines import build_recognizer
+from voice.settings import ENGINES, default_config_path, load_settings
+from voice.asr.choice import build_recognizer
 from voice.errors import VoiceError
-from voice.transcribe import transcribe_file
+from voice.tools.transcribe import transcribe_file
 
 EXIT_USER_ERROR = 2
 
@@ -216,15 +216,15 @@ def _transcribe(args: argparse.Namespace) -> int:
 
 
 def _say(args: argparse.Namespace) -> int:
-    from voice.speech_synth import Pyttsx3Synthesizer
+    from voice.tts.pyttsx3_engine import Pyttsx3Synthesizer
 
     audio = Pyttsx3Synthesizer(rate=args.rate, volume=args.volume, voice=args.voice).synthesize(args.text)
     if args.output:
-        from voice.wav_io import WavSink
+        from voice.audio.wavfile import WavSink
 
         sink = WavSink(args.output)
     else:
-        from voice.sound_device import SpeakerSink
+        from voice.audio.devices import SpeakerSink
 
         sink = SpeakerSink()
     try:
@@ -235,7 +235,7 @@ def _say(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from voice.bench import format_bench, run_bench
+    from voice.tools.bench import format_bench, run_bench
 
     result = run_bench([args.engine], repeats=args.repeats)
     if args.json:
@@ -248,7 +248,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _devices(args: argparse.Namespace) -> int:
-    from voice.sound_device import list_devices
+    from voice.audio.devices import list_devices
 
     for device in list_devices():
         kinds = "/".join(k for k, on in (("input", device.is_input), ("output", device.is_output)) if on)
@@ -258,7 +258,7 @@ def _devices(args: argparse.Namespace) -> int:
 
 
 def _model_download(args: argparse.Namespace) -> int:
-    from voice.model_install import DEFAULT_SHA256, DEFAULT_URL, download_model, progress_bar
+    from voice.asr.vosk_download import DEFAULT_SHA256, DEFAULT_URL, download_model, progress_bar
 
     def show(received: int, total: int | None) -> None:
         print("\r" + progress_bar(received, total), end="", file=sys.stderr, flush=True)
@@ -270,7 +270,7 @@ def _model_download(args: argparse.Namespace) -> int:
 
 
 def _model_status(args: argparse.Namespace) -> int:
-    from voice.model_install import model_status
+    from voice.asr.vosk_download import model_status
 
     found = model_status(args.model)
     if not found:

@@ -1,0 +1,178 @@
+"""Soak (issue 6): 1,000 turns through the real loop, dialogue and PocketSphinx recogniser in file mode.
+
+A kiosk runs for days, so after a warm-up of 100 turns resident memory must stay within 10 MB
+and no file descriptor or thread may be left behind. The speech is the spoken fixtures run
+together with pauses, looped: each turn is a description, a command or a one-word answer
+(mostly the latter, which decode fastest, so 1,000 turns fit in about three minutes). The
+recording is reopened on every pass, so a file handle leaked per file would show.
+"""
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import threading
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowledge.loader import load_knowledge
+from knowledge.matcher import match
+from knowledge.reply import compose_reply, warnings_overview
+from voice.session.captions import Captions
+from voice.conversation.dialogue import Dialogue
+from voice.asr.choice import build_recognizer
+from voice.session.listening import SpokenInput, Utterance
+from voice.session.loop import Assistant
+from voice.audio.wavfile import WavSource
+from paths import AUDIO
+
+RATE = 16000
+TURNS = 1000
+WARM_UP = 100
+MAX_GROWTH_MB = 10.0
+PAUSE = 0.7  # seconds between utterances: longer than any trailing silence the dialogue asks for
+DESCRIPTIONS = ["c03", "c12", "c05", "c07", "c15", "c18"]
+COMMANDS = ["k01", "k03", "k04", "k05", "k06", "k07", "k08"]  # no goodbye: the session must not end
+SHORT_WORDS = ["yes", "no", "help", "wait", "stop", "louder"]
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def open_fds() -> set[str]:
+    return {f"{fd} -> {_target(fd)}" for fd in os.listdir("/proc/self/fd")}
+
+
+def _target(fd: str) -> str:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return "?"
+
+
+def native_threads() -> int:
+    return len(os.listdir("/proc/self/task"))
+
+
+def samples_of(path: Path) -> np.ndarray:
+    """A WAV's speech without its leading and trailing silence, as floats at 16 kHz."""
+    with wave.open(str(path)) as wav:
+        assert wav.getframerate() == RATE and wav.getnchannels() == 1
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2") / 32768.0
+    loud = np.flatnonzero(np.abs(samples) > 0.05)
+    return samples[loud[0]:loud[-1] + 1]
+
+
+def spoken_word(word: str, folder: Path) -> np.ndarray:
+    """A one-word answer from espeak-ng, resampled to 16 kHz."""
+    from voice.audio.wavfile import read_wav
+
+    path = folder / f"{word}.wav"
+    subprocess.run(["espeak-ng", "-s", "160", "-w", str(path), word], check=True)
+    return samples_of_pcm(read_wav(path)[1])
+
+
+def samples_of_pcm(pcm: bytes) -> np.ndarray:
+    samples = np.frombuffer(pcm, dtype="<i2") / 32768.0
+    loud = np.flatnonzero(np.abs(samples) > 0.05)
+    return samples[loud[0]:loud[-1] + 1]
+
+
+def session_recording(folder: Path) -> tuple[Path, int]:
+    """One pass: each description with a command and one-word answers after it; (file, utterances).
+
+    A pass is shorter than the warm-up, so the reopening of the file is part of the warm-up too.
+    """
+    rng = np.random.default_rng(7)
+    words = [spoken_word(word, folder) for word in SHORT_WORDS] + [samples_of(AUDIO / "clean" / "k10.wav")]
+    commands = [samples_of(AUDIO / "clean" / f"{name}.wav") for name in COMMANDS]
+    parts: list[np.ndarray] = []
+    count = 0
+    for n, name in enumerate(DESCRIPTIONS):
+        turn = [samples_of(AUDIO / "clean" / f"{name}.wav"), commands[n % len(commands)],
+                *(words[(n + k) % len(words)] for k in range(14))]
+        for utterance in turn:
+            parts += [utterance, rng.normal(0, 0.001, int(PAUSE * RATE))]
+            count += 1
+    path = folder / "soak.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(RATE)
+        out.writeframes((np.clip(np.concatenate(parts), -1, 1) * 32767).astype("<i2").tobytes())
+    return path, count
+
+
+class LoopedRecording:
+    """An AudioSource playing a WAV over and over, opened afresh each pass, until told to end."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.source = WavSource(path)
+        self.passes = 1
+        self.ended = False
+
+    def read(self, frames: int) -> bytes:
+        if self.ended:
+            return b""
+        pcm = self.source.read(frames)
+        if not pcm:
+            self.source.close()
+            self.source = WavSource(self.path)
+            self.passes += 1
+            pcm = self.source.read(frames)
+        return pcm
+
+    def close(self) -> None:
+        self.source.close()
+
+
+@pytest.mark.slow
+def test_a_thousand_turns_leak_no_memory_files_or_threads(tmp_path):
+    kb = load_knowledge()
+    recording, per_pass = session_recording(tmp_path)
+    source = LoopedRecording(recording)
+    ears = build_recognizer(kb, "pocketsphinx")
+    heard: list[str] = []
+    figures: dict[str, object] = {}
+
+    def on_utterance(utterance: Utterance) -> None:
+        heard.append(utterance.transcript.text)
+        if len(heard) == WARM_UP:
+            gc.collect()
+            figures.update(rss=rss_mb(), fds=open_fds(), threads=native_threads(),
+                           py_threads=threading.active_count())
+        elif len(heard) % WARM_UP == 0:
+            figures.setdefault("rss_every_100", []).append(round(rss_mb(), 1))
+        if len(heard) >= TURNS:
+            source.ended = True
+
+    dialogue = Dialogue(lambda text: match(text, kb), lambda found: compose_reply(found, kb),
+                        warning_signs=warnings_overview(kb).sentences)
+    with open(os.devnull, "w") as screen:
+        captions = Captions(screen)
+        assistant = Assistant(dialogue, SpokenInput(source, ears.recognizer, live=False, on_utterance=on_utterance),
+                              None, captions)
+        start_rss = rss_mb()
+        assistant.run()
+        gc.collect()
+        end = dict(rss=rss_mb(), fds=open_fds(), threads=native_threads(), py_threads=threading.active_count())
+        source.close()
+
+    growth = end["rss"] - figures["rss"]
+    print(f"\nsoak: {len(heard)} turns over {source.passes} passes of {per_pass} utterances; "
+          f"RSS at start {start_rss:.1f} MB, after {WARM_UP} turns {figures['rss']:.1f} MB, "
+          f"after {len(heard)} turns {end['rss']:.1f} MB (growth {growth:+.1f} MB); every 100 turns: "
+          f"{figures.get('rss_every_100')}; open fds {len(figures['fds'])} -> {len(end['fds'])}; "
+          f"threads {figures['threads']} -> {end['threads']} (Python {figures['py_threads']} -> {end['py_threads']})")
+    assert len(heard) == TURNS
+    assert sum(1 for text in heard if text) > 0.9 * TURNS  # the recogniser really heard the speech
+    assert dialogue.state.value != "ended"
+    assert growth < MAX_GROWTH_MB
+    assert end["fds"] == figures["fds"], end["fds"] ^ figures["fds"]
+    assert end["threads"] == figures["threads"] and end["py_threads"] == figures["py_threads"]

@@ -1,0 +1,680 @@
+"""The dialogue state machine, with small fake knowledge and with the real matcher and replies."""
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from knowledge.loader import load_knowledge
+from knowledge.matcher import match
+from knowledge.model import Match, Reply, TopicScore
+from knowledge.reply import compose_reply, warnings_overview
+from voice.conversation.commands import _PHRASES, Command
+from voice.conversation.events import Expect
+from voice.conversation.dialogue import (
+    GREETING, HELP, KNEE_QUESTION, WHERE_QUESTION, WORSE_QUESTION, Dialogue, Exit, ForgetPerson, Heard, Idle,
+    Listen, NoInput, Say, SetVoice, SpeechDone, Start, State, StopKey, StopSpeaking, Timing, VoiceLimits,
+)
+from paths import CASES
+
+LIMITS = VoiceLimits()
+WARNING_SIGNS = ("WARNING SIGNS: see a doctor for these.",)
+
+
+class FakeKnowledge:
+    """Keyword rules that give each kind of match the dialogue must handle; records what it was asked."""
+
+    def __init__(self):
+        self.understood: list[str] = []
+
+    def understand(self, text: str) -> Match:
+        self.understood.append(text)
+        t = text.lower()
+        warnings = ("cannot_bear_weight",) if "weight" in t else ()
+        if "shoulder" in t or not any(w in t for w in ("knee", "calf", "leg", "weight", "zebra")):
+            return Match(text, out_of_scope=True)
+        if "zebra" in t:  # in scope, nothing found
+            return Match(text, warnings=warnings, about_legs=True)
+        if "front" in t:
+            topics, locations = (TopicScore("patellofemoral_pain", 3.0),), ("knee",)
+        elif "calf" in t and "walk" in t:
+            topics, locations = (TopicScore("altered_gait", 2.6), TopicScore("referred_pain", 0.6)), ("calf",)
+        elif "calf" in t:
+            topics, locations = (TopicScore("referred_pain", 0.6), TopicScore("altered_gait", 0.6)), ("calf",)
+        elif "leg" in t:
+            topics, locations = (TopicScore("overview", 1.5),), ()
+        else:
+            topics, locations = (), ("knee",)
+        return Match(text, topics=topics, locations=locations, warnings=warnings, about_legs=True)
+
+    @staticmethod
+    def respond(m: Match) -> Reply:
+        if m.out_of_scope:
+            return Reply(("I cover knee and leg pain.",))
+        if not m.topics and not m.warnings:
+            return Reply((f"I heard: {m.text}.", "Example one.", "Example two."))
+        return Reply(tuple(f"WARNING {w}" for w in m.warnings) + (f"ANSWER {m.text}",), more=(f"MORE {m.text}",),
+                     warning_ids=m.warnings)
+
+
+def check_batch(actions: list) -> None:
+    """The loop's contract: a Say is last; otherwise a non-empty batch ends with Listen or Exit."""
+    says = [a for a in actions if isinstance(a, Say)]
+    assert len(says) <= 1
+    if says:
+        assert actions[-1] is says[0]
+        assert says[0].sentences and all(isinstance(s, str) and s.strip() for s in says[0].sentences)
+    elif actions:
+        assert isinstance(actions[-1], (Listen, Exit)), actions
+
+
+class Talk:
+    """Drives a dialogue as the loop would, checking every batch."""
+
+    def __init__(self, kiosk: bool = False, knowledge=None, **options):
+        self.knowledge = knowledge or FakeKnowledge()
+        warning_signs = options.pop("warning_signs", WARNING_SIGNS)
+        self.d = Dialogue(self.knowledge.understand, self.knowledge.respond, warning_signs=warning_signs,
+                          kiosk=kiosk, **options)
+        self.spoken: list[Say] = []
+
+    def send(self, event) -> list:
+        actions = self.d.handle(event)
+        check_batch(actions)
+        self.spoken += [a for a in actions if isinstance(a, Say)]
+        return actions
+
+    def turn(self, event) -> tuple[list, list]:
+        """Send `event`; if it made the assistant speak, let the speech finish."""
+        actions = self.send(event)
+        return actions, (self.send(SpeechDone()) if any(isinstance(a, Say) for a in actions) else [])
+
+    def hear(self, text: str, confidence: float = 1.0) -> tuple[list, list]:
+        return self.turn(Heard(text, confidence))
+
+    def start(self) -> Talk:
+        self.turn(Start())
+        return self
+
+
+def say_of(actions: list) -> Say | None:
+    return next((a for a in actions if isinstance(a, Say)), None)
+
+
+def listen_of(actions: list) -> Listen | None:
+    return next((a for a in actions if isinstance(a, Listen)), None)
+
+
+# --- states every command is tried in -------------------------------------------------------
+
+def ready() -> Talk:
+    return Talk().start()
+
+
+def answered() -> Talk:
+    talk = ready()
+    talk.hear("pain at the front of my knee")
+    return talk
+
+
+def confirming() -> Talk:
+    talk = answered()
+    talk.hear("calf", confidence=0.2)
+    assert talk.d.state == State.CONFIRMING
+    return talk
+
+
+def follow_up() -> Talk:
+    talk = answered()
+    talk.hear("my knee hurts")
+    assert talk.d.state == State.FOLLOW_UP
+    return talk
+
+
+def quiet() -> Talk:
+    talk = answered()
+    for _ in range(3):
+        talk.turn(NoInput())
+    return talk
+
+
+def speaking() -> Talk:
+    talk = ready()
+    talk.send(Heard("pain at the front of my knee"))
+    assert talk.d.speaking
+    return talk
+
+
+def awaiting_person() -> Talk:
+    talk = Talk(kiosk=True).start()
+    talk.hear("pain at the front of my knee")
+    talk.turn(Idle(61))
+    assert talk.d.state == State.AWAITING_PERSON
+    return talk
+
+
+STATES = {f.__name__: f for f in (ready, answered, confirming, follow_up, quiet, speaking, awaiting_person)}
+COMMANDS = [(command, phrases[0]) for command, phrases in _PHRASES.items()]
+KEEP_STATE = {Command.REPEAT, Command.SLOWER, Command.FASTER, Command.LOUDER, Command.QUIETER, Command.MORE,
+              Command.WARNINGS, Command.HELP, Command.WAIT, Command.STOP}
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("command,phrase", COMMANDS)
+def test_every_command_in_every_state(state, command, phrase):
+    talk = STATES[state]()
+    before_state, was_speaking = talk.d.state, talk.d.speaking
+    previous = [s for s in talk.spoken if s.kind not in ("setting", "goodbye")]
+    actions, after = talk.hear(phrase)
+    say = say_of(actions)
+    if was_speaking:
+        assert isinstance(actions[0], StopSpeaking)  # a command heard during speech cuts it first
+    if command == Command.STOP:
+        assert any(isinstance(a, StopSpeaking) for a in actions) and say is None
+        assert isinstance(actions[-1], Listen)
+    elif command == Command.REPEAT:
+        expected = GREETING if state == "awaiting_person" else previous[-1].sentences
+        assert say.sentences[-len(expected):] == expected
+    elif command in (Command.SLOWER, Command.FASTER, Command.LOUDER, Command.QUIETER):
+        step = {Command.SLOWER: (-LIMITS.rate_step, 0), Command.FASTER: (LIMITS.rate_step, 0),
+                Command.LOUDER: (0, LIMITS.volume_step), Command.QUIETER: (0, -LIMITS.volume_step)}[command]
+        voice = next(a for a in actions if isinstance(a, SetVoice))
+        assert voice == SetVoice(LIMITS.rate + step[0], round(LIMITS.volume + step[1], 2))
+        assert say.kind == "setting"
+    elif command == Command.MORE:
+        assert say.kind in ("more", "prompt")
+        if state in ("answered", "speaking", "quiet", "confirming", "follow_up"):
+            assert say.sentences[0].startswith("MORE pain at the front of my knee")
+    elif command == Command.WARNINGS:
+        assert WARNING_SIGNS[0] in say.sentences and say.kind == "warnings"
+    elif command == Command.HELP:
+        assert say.kind == "help" and HELP[1] in say.sentences
+    elif command == Command.START_OVER:
+        assert GREETING[0] in say.sentences and talk.d.state == State.READY
+        assert talk.d._session.last_reply is None and talk.d._session.context == ""
+    elif command == Command.WAIT:
+        assert "Take your time." in say.sentences
+        assert listen_of(after).timeout == Timing().wait_listen
+    elif command == Command.GOODBYE:
+        assert say.kind == "goodbye"
+        assert after == [Exit()] or isinstance(after[0], ForgetPerson)
+    if command in KEEP_STATE and state != "awaiting_person":
+        assert talk.d.state == before_state
+    if say is not None and state != "awaiting_person" and command not in (Command.REPEAT, Command.START_OVER):
+        assert GREETING[0] not in say.sentences  # only a new kiosk visitor is greeted
+
+
+@pytest.mark.parametrize("command,phrase", [(c, p) for c, p in COMMANDS
+                                            if c in (Command.SLOWER, Command.LOUDER, Command.HELP, Command.MORE,
+                                                     Command.WARNINGS)])
+@pytest.mark.parametrize("state", ["confirming", "follow_up"])
+def test_a_side_request_asks_the_pending_question_again(state, command, phrase):
+    talk = STATES[state]()
+    question = talk.spoken[-1].sentences[-1]
+    actions, after = talk.hear(phrase)
+    assert say_of(actions).sentences[-1] == question
+    assert listen_of(after).expect == (Expect.YES_NO if state == "confirming" else Expect.DESCRIPTION)
+
+
+def test_a_new_kiosk_visitor_is_greeted_and_answered_in_one_breath():
+    talk = awaiting_person()
+    actions, _ = talk.hear("pain at the front of my knee")
+    assert say_of(actions).sentences == GREETING + ("ANSWER pain at the front of my knee",)
+    talk = awaiting_person()
+    actions, after = talk.hear("hello")
+    assert say_of(actions).sentences == GREETING and listen_of(after).expect == Expect.DESCRIPTION
+
+
+# --- greeting, answers, read-backs ---------------------------------------------------------
+
+def test_greeting_is_one_sentence_then_a_patient_listen():
+    talk = Talk()
+    actions, after = talk.turn(Start())
+    assert actions[0] == SetVoice(LIMITS.rate, LIMITS.volume)
+    assert say_of(actions).sentences == GREETING and len(GREETING) == 1
+    assert "where it hurts" in GREETING[0]
+    assert after == [Listen(Expect.DESCRIPTION, Timing().listen)]
+
+
+def test_a_clear_description_is_answered_at_once():
+    talk = ready()
+    actions, after = talk.hear("pain at the front of my knee")
+    assert say_of(actions) == Say(("ANSWER pain at the front of my knee",), "answer")
+    assert after == [Listen(Expect.ANYTHING, Timing().listen)]
+
+
+@pytest.mark.parametrize("text", ["pain in my calf", "my knee hurts when i kneel", "ZEBRA"])
+def test_low_confidence_is_read_back_and_yes_answers_it(text):
+    talk = ready()
+    actions, after = talk.hear(text, confidence=0.3)
+    assert say_of(actions) == Say((f"I heard: {text}. Is that right?",), "confirm")
+    assert after == [Listen(Expect.YES_NO, Timing().listen)]
+    actions, _ = talk.hear("yeah")
+    assert talk.knowledge.understood[-1] == text
+    assert say_of(actions).kind in ("answer", "question", "no_match")
+
+
+@pytest.mark.parametrize("no", ["no", "nope", "wrong", "No, that's wrong."])
+def test_no_asks_to_say_it_again(no):
+    talk = ready()
+    talk.hear("pain in my calf", confidence=0.3)
+    actions, after = talk.hear(no)
+    assert say_of(actions).sentences == ("Sorry. Please say it again.",)
+    assert after == [Listen(Expect.DESCRIPTION, Timing().listen)] and talk.d.state == State.READY
+
+
+def test_a_correction_after_no_is_used_straight_away():
+    talk = ready()
+    talk.hear("pain in my car", confidence=0.3)
+    actions, _ = talk.hear("no, pain at the front of my knee")
+    assert say_of(actions).sentences == ("ANSWER pain at the front of my knee",)
+
+
+def test_saying_it_again_instead_of_yes_or_no_is_understood_afresh():
+    talk = ready()
+    talk.hear("pain in my car", confidence=0.3)
+    actions, _ = talk.hear("pain at the front of my knee")
+    assert say_of(actions).kind == "answer" and talk.d.state == State.READY
+
+
+@pytest.mark.parametrize("text,confirm", [("hello there", True), ("thank you", True), ("calf", False),
+                                          ("knee", False), ("help", False), ("my left knee hurts", False)])
+def test_very_short_utterances_are_read_back_unless_known(text, confirm):
+    talk = ready()
+    actions, _ = talk.hear(text)
+    assert (say_of(actions).kind == "confirm") == confirm
+
+
+def test_low_confidence_stop_still_stops_but_goodbye_is_checked_first():
+    talk = speaking()
+    actions = talk.send(Heard("stop", 0.1))
+    assert actions[0] == StopSpeaking() and isinstance(actions[-1], Listen)
+    talk = answered()
+    actions, _ = talk.hear("goodbye", confidence=0.2)
+    assert say_of(actions).sentences == ("I heard: goodbye. Is that right?",)
+    actions, after = talk.hear("yes")
+    assert say_of(actions).kind == "goodbye" and after == [Exit()]
+
+
+def test_out_of_scope_says_what_it_covers():
+    talk = ready()
+    actions, _ = talk.hear("my shoulder hurts when i lift my arm")
+    assert say_of(actions).sentences == ("I cover knee and leg pain.",)
+
+
+def test_no_match_says_what_was_understood_and_gives_examples():
+    talk = ready()
+    actions, after = talk.hear("something odd about my zebra")
+    say = say_of(actions)
+    assert say.kind == "no_match" and say.sentences[0] == "I heard: something odd about my zebra."
+    assert len(say.sentences) == 3 and after == [Listen(Expect.DESCRIPTION, Timing().listen)]
+
+
+# --- follow-up questions --------------------------------------------------------------------
+
+@pytest.mark.parametrize("text,question", [("my knee hurts", KNEE_QUESTION), ("my leg hurts", WHERE_QUESTION),
+                                           ("my calf aches", WORSE_QUESTION)])
+def test_a_vague_description_gets_one_question_then_an_answer(text, question):
+    talk = ready()
+    actions, after = talk.hear(text)
+    assert say_of(actions) == Say((question.question,), "question")
+    assert after == [Listen(Expect.DESCRIPTION, Timing().listen)]
+    actions, _ = talk.hear("when i walk")
+    assert say_of(actions).kind in ("answer", "no_match")  # one question only, then the answer
+    assert talk.knowledge.understood[-1].startswith(f"{text} when i walk")
+    assert talk.d.state == State.READY
+
+
+def test_the_knee_answer_is_completed_so_it_can_be_matched():
+    talk = ready()
+    talk.hear("my knee hurts")
+    actions, _ = talk.hear("in front")
+    assert talk.knowledge.understood[-1] == "my knee hurts in front of my knee"
+    assert say_of(actions).sentences == ("ANSWER my knee hurts in front of my knee",)
+    talk.hear("my knee hurts")
+    talk.hear("below the kneecap")
+    assert talk.knowledge.understood[-1] == "my knee hurts below the kneecap"
+
+
+def test_an_unsure_follow_up_answer_is_read_back_then_combined():
+    talk = ready()
+    talk.hear("my calf aches")
+    talk.hear("walking", confidence=0.2)
+    assert talk.d.state == State.CONFIRMING
+    actions, _ = talk.hear("yes")
+    assert talk.knowledge.understood[-1] == "my calf aches walking"
+    assert say_of(actions).sentences == ("ANSWER my calf aches walking",)
+
+
+def test_no_answer_to_a_follow_up_gives_the_answer_anyway():
+    talk = ready()
+    talk.hear("my calf aches")
+    actions, _ = talk.turn(NoInput())
+    assert say_of(actions).sentences == ("ANSWER my calf aches",)
+
+
+@pytest.mark.parametrize("text", ["my knee hurts and i cannot put weight on it", "my calf aches and no weight",
+                                  "my leg hurts i cant take weight", "zebra weight"])
+def test_warnings_are_never_delayed_behind_a_question(text):
+    talk = ready()
+    actions, _ = talk.hear(text)
+    say = say_of(actions)
+    assert say.kind == "answer" and say.sentences[0] == "WARNING cannot_bear_weight"
+
+
+@given(topics=st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.floats(0.1, 9)), max_size=3),
+       locations=st.lists(st.sampled_from(["knee", "calf", "thigh"]), unique=True, max_size=2),
+       warnings=st.lists(st.sampled_from(["w1", "w2"]), min_size=1, unique=True))
+@settings(max_examples=60, deadline=None)
+def test_any_match_with_a_warning_is_answered_at_once(topics, locations, warnings):
+    found = Match("my leg", topics=tuple(TopicScore(i, s) for i, s in topics), locations=tuple(locations),
+                  warnings=tuple(warnings), about_legs=True)
+    d = Dialogue(lambda text: replace(found, text=text),
+                 lambda m: Reply(tuple(f"WARNING {w}" for w in m.warnings)), warning_signs=WARNING_SIGNS)
+    d.handle(Start())
+    d.handle(SpeechDone())
+    say = say_of(d.handle(Heard("my leg hurts badly")))
+    assert say.kind == "answer" and say.sentences[0] == f"WARNING {warnings[0]}"
+
+
+# --- no input ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("state", ["ready", "answered", "confirming"])
+def test_no_input_reprompts_three_times_more_clearly_then_goes_quiet(state):
+    talk = STATES[state]()
+    prompts = []
+    for _ in range(3):
+        actions, after = talk.turn(NoInput())
+        prompts.append(say_of(actions))
+        assert isinstance(after[-1], Listen)
+    assert all(p.kind == "prompt" for p in prompts) and len({p.sentences for p in prompts}) == 3
+    assert "quietly" in " ".join(prompts[-1].sentences)
+    assert after[-1].timeout == Timing().quiet_listen
+    for _ in range(3):
+        actions = talk.send(NoInput())
+        assert actions == [Listen(actions[0].expect, Timing().quiet_listen)]
+    if state == "confirming":
+        assert "I heard: calf. Is that right?" in prompts[0].sentences
+    actions, _ = talk.hear("pain at the front of my knee")  # speech brings it back
+    assert say_of(actions).kind == "answer"
+    actions, _ = talk.turn(NoInput())
+    assert say_of(actions).kind == "prompt" and talk.d._session.no_inputs == 1
+
+
+# --- voice settings ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("phrase,limit_words,attribute,bound", [
+    ("slower", "slowest", "rate", LIMITS.min_rate), ("faster", "fastest", "rate", LIMITS.max_rate),
+    ("louder", "loudest", "volume", LIMITS.max_volume), ("quieter", "quietest", "volume", LIMITS.min_volume),
+])
+def test_rate_and_volume_stop_at_their_bounds_and_say_so(phrase, limit_words, attribute, bound):
+    talk = answered()
+    changes = []
+    for _ in range(20):
+        actions, _ = talk.hear(phrase)
+        changes += [a for a in actions if isinstance(a, SetVoice)]
+        if f"That's the {limit_words} I can go." in say_of(actions).sentences:
+            break
+    else:
+        pytest.fail("never reached the limit")
+    assert getattr(changes[-1], attribute) == bound == getattr(talk.d.voice, attribute)
+    assert not any(isinstance(a, SetVoice) for a in actions)  # nothing changes at the limit
+    assert all(LIMITS.min_rate <= c.rate <= LIMITS.max_rate and
+               LIMITS.min_volume <= c.volume <= LIMITS.max_volume for c in changes)
+
+
+def test_repeat_after_slower_replays_the_answer_not_the_setting():
+    talk = answered()
+    talk.hear("slower")
+    actions, _ = talk.hear("say that again")
+    assert say_of(actions).sentences == ("ANSWER pain at the front of my knee",)
+
+
+# --- commands and descriptions, speech interruption ---------------------------------------------
+
+@pytest.mark.parametrize("text", ["my knee hurts more when i walk", "it won't stop hurting my knee",
+                                  "my calf aches again when i walk"])
+def test_a_description_with_command_words_is_a_description(text):
+    talk = answered()
+    actions, _ = talk.hear(text)
+    assert talk.knowledge.understood[-1].startswith(text)
+    assert not any(isinstance(a, (SetVoice, StopSpeaking)) for a in actions)
+    assert say_of(actions).kind in ("answer", "question")
+
+
+def test_stop_key_cuts_speech_and_listens_as_planned():
+    talk = ready()
+    talk.send(Heard("pain at the front of my knee"))
+    assert talk.send(StopKey()) == [StopSpeaking(), Listen(Expect.ANYTHING, Timing().listen)]
+    assert talk.send(SpeechDone()) == [] and talk.send(StopKey()) == []
+
+
+def test_speech_heard_while_speaking_cuts_it_and_is_answered():
+    talk = speaking()
+    actions = talk.send(Heard("louder"))
+    assert actions[0] == StopSpeaking() and isinstance(actions[1], SetVoice)
+
+
+def test_goodbye_ends_after_the_goodbye_is_spoken():
+    talk = answered()
+    actions = talk.send(Heard("that's all"))
+    assert say_of(actions).kind == "goodbye" and talk.d.state == State.ENDED
+    assert talk.send(StopKey()) == [StopSpeaking(), Exit()]
+
+
+# --- kiosk --------------------------------------------------------------------------------------
+
+def test_kiosk_forgets_everything_about_the_person_after_the_idle_timeout():
+    talk = Talk(kiosk=True).start()
+    talk.hear("slower")
+    talk.hear("louder")
+    talk.hear("my zebra knee hurts", confidence=0.2)
+    talk.hear("yes")
+    talk.hear("my knee hurts")  # a follow-up question is pending
+    assert talk.send(Idle(59)) == []
+    actions = talk.send(Idle(60))
+    assert say_of(actions).kind == "goodbye"
+    after = talk.send(SpeechDone())
+    assert after == [ForgetPerson(), SetVoice(LIMITS.rate, LIMITS.volume), Listen(Expect.DESCRIPTION, Timing().quiet_listen)]
+    fresh = Dialogue(talk.knowledge.understand, talk.knowledge.respond, warning_signs=WARNING_SIGNS, kiosk=True)
+    assert talk.d._session == fresh._session
+    assert "zebra" not in repr(vars(talk.d)) and "knee hurts" not in repr(vars(talk.d))
+    assert talk.send(Idle(600)) == []  # nobody there: no second goodbye
+    actions, _ = talk.hear("say that again")  # the next person cannot hear the last one's answer
+    assert say_of(actions).sentences == GREETING
+
+
+def test_wait_extends_the_kiosk_timeout_until_they_speak():
+    timing = Timing()
+    talk = Talk(kiosk=True).start()
+    talk.hear("pain at the front of my knee")
+    talk.hear("give me a moment")
+    assert talk.send(Idle(timing.idle + 1)) == []
+    assert say_of(talk.send(Idle(timing.idle + timing.wait_extension))).kind == "goodbye"
+    talk = Talk(kiosk=True).start()
+    talk.hear("give me a moment")
+    talk.hear("pain at the front of my knee")
+    assert say_of(talk.send(Idle(timing.idle))).kind == "goodbye"
+
+
+def test_idle_does_nothing_outside_kiosk_mode_or_while_speaking():
+    talk = answered()
+    assert talk.send(Idle(10_000)) == []
+    talk = Talk(kiosk=True).start()
+    talk.send(Heard("pain at the front of my knee"))
+    assert talk.send(Idle(10_000)) == []
+
+
+def test_kiosk_goodbye_command_resets_instead_of_exiting():
+    talk = Talk(kiosk=True).start()
+    talk.hear("pain at the front of my knee")
+    talk.hear("faster")
+    _, after = talk.hear("bye")
+    assert after[:2] == [ForgetPerson(), SetVoice(LIMITS.rate, LIMITS.volume)] and Exit() not in after
+    assert talk.d.state == State.AWAITING_PERSON
+
+
+def test_start_over_forgets_the_conversation_but_keeps_the_voice():
+    talk = answered()
+    talk.hear("louder")
+    actions, _ = talk.hear("start again")
+    assert say_of(actions).sentences[0] == "Let's start again."
+    assert talk.d.voice.volume > LIMITS.volume and talk.d._session.last_reply is None
+    actions, _ = talk.hear("tell me more")
+    assert not say_of(actions).sentences[0].startswith("MORE")
+
+
+# --- any sequence of events keeps the contract -------------------------------------------------
+
+_EVENTS = st.one_of(
+    st.builds(Heard, st.sampled_from(["pain at the front of my knee", "my knee hurts", "my calf aches", "calf",
+                                      "yes", "no", "no my leg hurts", "stop", "louder", "slower", "tell me more",
+                                      "bye", "wait", "help", "start again", "zebra", "hello", "", "my shoulder",
+                                      "weight", "what are the warning signs", "repeat"]),
+              st.sampled_from([0.1, 0.9])),
+    st.just(NoInput()), st.just(SpeechDone()), st.just(StopKey()), st.just(Start()),
+    st.builds(Idle, st.sampled_from([5.0, 61.0, 500.0])),
+)
+
+
+@given(kiosk=st.booleans(), events=st.lists(_EVENTS, max_size=30))
+@settings(max_examples=150, deadline=None)
+def test_any_event_sequence_keeps_the_loop_contract(kiosk, events):
+    talk = Talk(kiosk=kiosk)
+    for event in [Start(), *events]:
+        actions = talk.send(event)  # checks the batch shape
+        voice = talk.d.voice
+        assert LIMITS.min_rate <= voice.rate <= LIMITS.max_rate
+        assert LIMITS.min_volume <= voice.volume <= LIMITS.max_volume
+        if any(isinstance(a, Say) for a in actions):
+            assert talk.d.speaking
+        if Exit() in actions:
+            assert not kiosk
+            break
+
+
+# --- with the real matcher and replies ------------------------------------------------------------
+
+KB = load_knowledge()
+
+
+class RealKnowledge:
+    def __init__(self):
+        self.understood: list[str] = []
+
+    def understand(self, text: str) -> Match:
+        self.understood.append(text)
+        return match(text, KB)
+
+    @staticmethod
+    def respond(m: Match) -> Reply:
+        return compose_reply(m, KB)
+
+
+def real_talk(kiosk: bool = False) -> Talk:
+    return Talk(kiosk=kiosk, knowledge=RealKnowledge(), warning_signs=warnings_overview(KB).sentences).start()
+
+
+def test_real_knee_follow_up_leads_to_a_kneecap_answer():
+    talk = real_talk()
+    actions, _ = talk.hear("my knee hurts")
+    assert say_of(actions).sentences == (KNEE_QUESTION.question,)
+    actions, _ = talk.hear("in front")
+    say = say_of(actions)
+    assert say.kind == "answer" and "kneecap" in " ".join(say.sentences)
+
+
+@pytest.mark.parametrize("answer,word", [("on the inner side", "bursitis"), ("below the kneecap", "tendon")])
+def test_real_knee_follow_up_answers(answer, word):
+    talk = real_talk()
+    talk.hear("my knee hurts")
+    actions, _ = talk.hear(answer)
+    assert word in " ".join(say_of(actions).sentences).lower()
+
+
+def test_real_calf_follow_up_uses_what_makes_it_worse():
+    talk = real_talk()
+    actions, _ = talk.hear("my calf aches")
+    assert say_of(actions).sentences == (WORSE_QUESTION.question,)
+    actions, _ = talk.hear("walking")
+    assert "walk" in " ".join(say_of(actions).sentences)
+    actions, _ = talk.hear("tell me more")
+    assert say_of(actions).kind == "more" and say_of(actions).sentences == compose_reply(
+        match("my calf aches walking", KB), KB).more
+
+
+def test_real_examples_we_give_are_answered_without_a_question():
+    from voice.conversation.dialogue import EXAMPLE
+    talk = real_talk()
+    actions, _ = talk.hear(EXAMPLE)
+    assert say_of(actions).kind == "answer"
+
+
+def test_real_warning_signs_command_and_out_of_scope():
+    talk = real_talk()
+    actions, _ = talk.hear("When should I see a doctor?")
+    assert say_of(actions).sentences == warnings_overview(KB).sentences
+    actions, _ = talk.hear("what's the weather like today")
+    assert say_of(actions).sentences == compose_reply(match("what's the weather like today", KB), KB).sentences
+
+
+def test_real_description_with_more_in_it_is_answered():
+    talk = real_talk()
+    actions, _ = talk.hear("my knee hurts more when i walk down stairs")
+    assert say_of(actions).kind == "answer" and talk.d.voice == SetVoice(LIMITS.rate, LIMITS.volume)
+
+
+def _warning_cases() -> list[str]:
+    cases = []
+    for name in ("typed_cases.yaml", "heldout_cases.yaml"):
+        for case in yaml.safe_load((CASES / name).read_text())["cases"]:
+            if match(case["say"], KB).warnings:
+                cases.append(case["say"])
+    return cases
+
+
+def test_real_warnings_are_spoken_first_and_never_wait_for_a_question():
+    cases = _warning_cases()
+    assert len(cases) > 100
+    for text in cases:
+        talk = real_talk()
+        actions, _ = talk.hear(text)
+        say = say_of(actions)
+        assert say.kind == "answer", text
+        assert say.sentences == compose_reply(match(text, KB), KB).sentences, text
+
+
+def test_real_kiosk_reset_leaves_nothing_of_the_person():
+    talk = real_talk(kiosk=True)
+    talk.hear("my calf aches")
+    talk.hear("walking")
+    talk.hear("slower")
+    talk.send(Idle(60))
+    talk.send(SpeechDone())
+    assert talk.d.state == State.AWAITING_PERSON and talk.d.voice == SetVoice(LIMITS.rate, LIMITS.volume)
+    assert "calf" not in repr(vars(talk.d)) and "walk" not in repr(vars(talk.d))
+
+
+@pytest.mark.parametrize("text,opening", [("no", "All right."), ("nope", "All right."), ("yes", "Go ahead")])
+def test_a_yes_or_no_with_no_question_pending_is_not_read_back(text, opening):
+    talk = answered()
+    talk.turn(NoInput())  # "Is there anything else?"
+    actions, after = talk.hear(text)
+    assert say_of(actions).sentences[0].startswith(opening) and after == [Listen(Expect.DESCRIPTION, Timing().listen)]
+
+
+def test_a_padded_command_acts_but_a_padded_symptom_is_a_description():
+    talk = real_talk()
+    answer, _ = talk.hear("my kneecap aches on stairs", 0.9)
+    assert talk.hear("repeat off", 0.9)[0] == answer
+    assert "swelling" in say_of(talk.hear("louder knee swollen", 0.9)[0]).sentences[0].lower()
+
+
+def test_a_warning_sign_heard_with_low_confidence_is_answered_at_once():
+    talk = real_talk()
+    say = say_of(talk.hear("i can't bear weight on my leg", 0.3)[0])
+    assert say.sentences[0].startswith("Important") and talk.d.state == State.READY

@@ -1,0 +1,181 @@
+"""The loop with the real dialogue and knowledge, and scripted input/output around it.
+
+The real engines run in test_end_to_end.py; here scripted input lets each recovery path be
+forced exactly (a vanished microphone, a crashing turn, a kiosk idle timeout).
+"""
+import io
+
+from knowledge.loader import load_knowledge
+from knowledge.matcher import match
+from knowledge.reply import compose_reply, warnings_overview
+from voice.session.captions import Captions
+from voice.conversation.dialogue import Dialogue, Heard, NoInput, Timing
+from voice.errors import VoiceError
+from voice.session.listening import EndOfInput
+from voice.session.loop import SORRY, Assistant
+from voice.session.speaking import Spoken
+
+KB = load_knowledge()
+
+
+class ScriptedInput:
+    """Returns the scripted results in order; a callable entry is called (it may raise or poll)."""
+
+    def __init__(self, *script):
+        self.script = list(script)
+        self.after = []
+
+    def listen(self, listen, poll):
+        item = self.script.pop(0) if self.script else EndOfInput()
+        return item(poll) if callable(item) else item
+
+    def after_speech(self, seconds):
+        self.after.append(seconds)
+
+
+class RecordingSpeaker:
+    def __init__(self):
+        self.said = []
+        self.voice = []
+
+    def speak(self, sentences):
+        self.said.append(sentences)
+        return Spoken(True, 1.5)
+
+    def set_voice(self, rate, volume):
+        self.voice.append((rate, volume))
+
+    def stop(self):
+        pass
+
+
+def assistant(user_input, understand=None, kiosk=False, reopen=None, timing=Timing()):
+    dialogue = Dialogue(understand or (lambda t: match(t, KB)), lambda m: compose_reply(m, KB),
+                        warning_signs=warnings_overview(KB).sentences, kiosk=kiosk, timing=timing)
+    out = io.StringIO()
+    speaker = RecordingSpeaker()
+    return Assistant(dialogue, user_input, speaker, Captions(out), reopen_input=reopen, sleep=lambda s: None), speaker, out
+
+
+def test_warning_first_then_repeat_repeats():
+    bot, speaker, out = assistant(ScriptedInput(Heard("i can't put any weight on my leg and my calf aches"), Heard("repeat")))
+    bot.run()
+    answer = speaker.said[1]
+    assert answer[0].startswith("Important") and "weight" in answer[1]
+    assert speaker.said[2] == answer
+    assert "You: repeat" in out.getvalue()
+
+
+def test_half_duplex_forgets_what_was_heard_while_speaking():
+    user_input = ScriptedInput(Heard("my knee hurts"))
+    bot, speaker, _ = assistant(user_input)
+    bot.run()
+    assert user_input.after == [1.5] * len(speaker.said)
+
+
+def test_a_crashing_turn_is_reported_and_the_session_goes_on():
+    calls = []
+
+    def understand(text):
+        calls.append(text)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        return match(text, KB)
+
+    bot, speaker, out = assistant(ScriptedInput(Heard("my kneecap aches on stairs"), Heard("my kneecap aches on stairs")),
+                                  understand=understand)
+    bot.run()
+    assert SORRY in speaker.said and "Something went wrong: RuntimeError: boom" in out.getvalue()
+    assert any("Runner's knee" in s for said in speaker.said for s in said)
+
+
+def test_vanished_microphone_is_reopened_with_backoff():
+    reopened = []
+
+    def unplugged(poll):
+        raise VoiceError("the microphone is not available (unplugged)")
+
+    def reopen():
+        reopened.append(1)
+        if len(reopened) == 1:
+            raise VoiceError("still gone")
+
+    bot, speaker, out = assistant(ScriptedInput(unplugged, unplugged, Heard("goodbye")), reopen=reopen)
+    bot.run()
+    text = out.getvalue()
+    assert len(reopened) == 2 and "Still waiting for the microphone" in text and "working again" in text
+    assert speaker.said[-1] == ("Goodbye. Take care.",)
+
+
+def test_no_input_reprompts_then_goes_quiet():
+    bot, speaker, _ = assistant(ScriptedInput(NoInput(), NoInput(), NoInput(), NoInput(), NoInput()))
+    bot.run()
+    prompts = speaker.said[1:]
+    assert len(prompts) == 3 and prompts[0] != prompts[1] != prompts[2]
+
+
+def test_kiosk_idle_says_goodbye_and_forgets_the_person():
+    def wait_for_idle(poll):
+        seconds = 0.5
+        while not poll(seconds):
+            seconds += 0.5
+        return None
+
+    bot, speaker, _ = assistant(ScriptedInput(Heard("my knee is swollen"), Heard("slower"), wait_for_idle, Heard("hello")),
+                                kiosk=True, timing=Timing(idle=5.0))
+    bot.run()
+    said = [s[0] for s in speaker.said]
+    assert "Goodbye. Take care." in said
+    assert speaker.voice[-1] == (160, 0.7)  # rate and volume back to the defaults for the next person
+    assert said[-1].startswith("I explain")  # the next person is greeted
+
+
+class PartialRecognizer:
+    """Reports a fixed partial transcript and records the pauses it was asked to wait for."""
+
+    name = "scripted"
+
+    def __init__(self, partial):
+        self._partial = partial
+        self.silences = []
+
+    def set_trailing_silence(self, seconds):
+        self.silences.append(seconds)
+
+    def accept(self, pcm):
+        return False
+
+    def partial(self):
+        return self._partial
+
+    def result(self):
+        from voice.asr.recognizer import Transcript
+        return Transcript("")
+
+    def reset(self):
+        pass
+
+
+class Silence:
+    def __init__(self, seconds):
+        self.left = int(seconds * 16000)
+
+    def read(self, frames):
+        frames = min(frames, self.left)
+        self.left -= frames
+        return b"\0\0" * frames
+
+    def close(self):
+        pass
+
+
+def test_a_pause_mid_sentence_waits_longer():
+    from voice.conversation.events import Expect, Listen
+    from voice.session.listening import MID_SENTENCE_SILENCE, SpokenInput
+
+    thinking = PartialRecognizer("my knee hurts and")
+    SpokenInput(Silence(1), thinking, live=False).listen(Listen(Expect.ANYTHING, 8.0), lambda s: False)
+    assert thinking.silences == [0.5, MID_SENTENCE_SILENCE]
+    finished = PartialRecognizer("my knee hurts")
+    SpokenInput(Silence(1), finished, live=False).listen(Listen(Expect.ANYTHING, 8.0), lambda s: False)
+    assert finished.silences == [0.5]

@@ -1,0 +1,120 @@
+"""What flows between the loop and the dialogue: events in, actions out (typed, immutable values).
+
+The dialogue never does I/O; the loop turns what happens (speech heard, a timeout, a key) into
+these events and carries out the actions it gets back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from voice.asr.recognizer import Alternative
+
+# --- events -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Start:
+    """The program has started: greet."""
+
+
+@dataclass(frozen=True)
+class Heard:
+    """An utterance: the best transcript, how sure the recogniser was, and its other guesses.
+
+    `typed` is true for a line typed on a keyboard: it is exactly what the person meant.
+    """
+
+    text: str
+    confidence: float = 1.0
+    alternatives: tuple[Alternative, ...] = ()
+    typed: bool = False
+
+
+@dataclass(frozen=True)
+class NoInput:
+    """A Listen timed out with no speech."""
+
+
+@dataclass(frozen=True)
+class Idle:
+    seconds: float  # since the person last spoke
+
+
+@dataclass(frozen=True)
+class SpeechDone:
+    """The last Say finished or was cut."""
+
+
+@dataclass(frozen=True)
+class StopKey:
+    """A key was pressed while the assistant was speaking."""
+
+
+Event = Start | Heard | NoInput | Idle | SpeechDone | StopKey
+
+# --- actions ------------------------------------------------------------------------------
+
+
+class Kind(str, Enum):
+    """What a Say is, so the loop can caption or log it; repeat replays only the substantive kinds."""
+
+    GREETING = "greeting"
+    ANSWER = "answer"
+    MORE = "more"
+    WARNINGS = "warnings"
+    CONFIRM = "confirm"  # a yes/no read-back
+    QUESTION = "question"  # the follow-up question
+    NO_MATCH = "no_match"
+    PROMPT = "prompt"
+    HELP = "help"
+    SETTING = "setting"
+    GOODBYE = "goodbye"
+
+
+class Expect(str, Enum):
+    """What the dialogue expects the person to say next; the endpointer's turn policy follows it."""
+
+    DESCRIPTION = "description"  # a symptom in their own words: people pause to think mid-sentence
+    YES_NO = "yes_no"  # a one-word answer: end the turn quickly
+    CHOICE = "choice"  # one of the few answers a question offered (`Listen.answers`)
+    ANYTHING = "anything"  # after an answer: a command or a new description
+
+
+@dataclass(frozen=True)
+class Say:
+    sentences: tuple[str, ...]
+    kind: str
+
+
+@dataclass(frozen=True)
+class StopSpeaking:
+    pass
+
+
+@dataclass(frozen=True)
+class SetVoice:
+    rate: int
+    volume: float
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Listen for the next utterance; `answers` are the replies a question offered, for a narrow grammar."""
+
+    expect: Expect
+    timeout: float
+    answers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ForgetPerson:
+    """Drop everything the loop kept about this person (captions, logs, recogniser state)."""
+
+
+@dataclass(frozen=True)
+class Exit:
+    pass
+
+
+Action = Say | StopSpeaking | SetVoice | Listen | ForgetPerson | Exit

@@ -1,0 +1,92 @@
+"""Speak a reply sentence by sentence: the first sentence plays while the rest is synthesised.
+
+Playback runs on its own thread so `stop()` (a key press, or "stop" heard) cuts it at once,
+and a synthesis failure never hides the text: the captions already showed it.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from voice.audio.format import AudioSink, SpeechAudio
+from voice.tts.synthesizer import Synthesizer
+from voice.errors import VoiceError
+
+CACHE_ENTRIES = 64  # fixed texts (greeting, prompts, advice) come back often
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """How a Say went: completed or cut, and how long it played (the loop drops that much echo)."""
+
+    completed: bool
+    seconds: float
+    error: str | None = None
+
+
+class Speaker:
+    """Synthesiser plus sink, with a small cache keyed by text and voice settings."""
+
+    def __init__(self, synthesizer: Synthesizer, sink: AudioSink):
+        self.synthesizer = synthesizer
+        self.sink = sink
+        self._stop = threading.Event()
+        self._cache: OrderedDict[tuple, SpeechAudio] = OrderedDict()
+
+    def set_voice(self, rate: int, volume: float) -> None:
+        self.synthesizer.rate = rate
+        self.synthesizer.volume = volume
+
+    def speak(self, sentences: Sequence[str]) -> Spoken:
+        self._stop.clear()
+        clips: queue.Queue[SpeechAudio | None] = queue.Queue()
+        played: dict[str, float] = {"seconds": 0.0}
+        failure: list[BaseException] = []
+        player = threading.Thread(target=self._play, args=(clips, played, failure), daemon=True)
+        player.start()
+        error = None
+        try:
+            for sentence in sentences:
+                if self._stop.is_set():
+                    break
+                clips.put(self._synthesize(sentence))
+        except VoiceError as exc:
+            error = str(exc)
+        finally:
+            clips.put(None)
+            player.join()
+        if failure:
+            error = str(failure[0])
+        return Spoken(not self._stop.is_set() and error is None, played["seconds"], error)
+
+    def stop(self) -> None:
+        """Cut speech now; safe from any thread."""
+        self._stop.set()
+        self.sink.stop()
+
+    def _synthesize(self, text: str) -> SpeechAudio:
+        key = (text, self.synthesizer.rate, round(self.synthesizer.volume, 3), getattr(self.synthesizer, "voice", None))
+        audio = self._cache.get(key)
+        if audio is None:
+            audio = self.synthesizer.synthesize(text)
+            self._cache[key] = audio
+            if len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        return audio
+
+    def _play(self, clips: "queue.Queue[SpeechAudio | None]", played: dict[str, float],
+              failure: list[BaseException]) -> None:
+        while (clip := clips.get()) is not None:
+            if self._stop.is_set() or failure:
+                continue
+            try:
+                self.sink.play(clip)
+            except VoiceError as exc:
+                failure.append(exc)
+                continue
+            played["seconds"] += clip.duration

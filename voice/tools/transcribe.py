@@ -1,0 +1,47 @@
+"""Transcribe a whole WAV file with a streaming recogniser, joining every utterance in it.
+
+Used by `symptom-voice transcribe` and by the evaluation of spoken cases, so both measure the
+exact streaming path the assistant uses at the microphone.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from voice.asr.recognizer import Recognizer, Transcript
+from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
+from voice.audio.wavfile import WavSource
+
+BLOCK_FRAMES = SAMPLE_RATE // 10
+
+
+@dataclass(frozen=True)
+class FileTranscript:
+    transcript: Transcript
+    audio_seconds: float
+    decode_seconds: float
+
+    @property
+    def real_time_factor(self) -> float:
+        return self.decode_seconds / self.audio_seconds if self.audio_seconds else 0.0
+
+
+def transcribe_file(path: Path, recognizer: Recognizer) -> FileTranscript:
+    source = WavSource(path)
+    recognizer.reset()
+    parts: list[Transcript] = []
+    fed = 0
+    started = time.perf_counter()
+    while pcm := source.read(BLOCK_FRAMES):
+        if recognizer.accept(pcm):
+            parts.append(recognizer.result())
+        fed += len(pcm)
+    parts.append(recognizer.result())
+    elapsed = time.perf_counter() - started
+    source.close()
+    heard = [p for p in parts if p.text]
+    words = tuple(w for p in heard for w in p.words)
+    confidence = sum(p.confidence for p in heard) / len(heard) if heard else 0.0
+    text = " ".join(p.text for p in heard)
+    return FileTranscript(Transcript(text, words, confidence, recognizer.name), fed / (SAMPLE_WIDTH * SAMPLE_RATE), elapsed)
