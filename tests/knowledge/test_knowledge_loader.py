@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.loader import DEFAULT_DIR, KnowledgeError, check_knowledge, load_knowledge
+from packs import LOCATION, TOPIC
 
 REQUIRED_IDS = {
     "osteoarthritis", "meniscus_tear", "patellofemoral_pain", "ligament_injury", "bursitis",
@@ -12,25 +13,6 @@ REQUIRED_IDS = {
     "persistent_pain", "swelling_redness_warmth", "cannot_bear_weight", "deformity",
     "numbness_tingling_weakness", "severe_pain_after_injury",
 }
-
-LOCATION = """locations:
-  - id: knee
-    title: the knee
-    phrases: [knee]
-    summary: Knee pain.
-    source: Intro
-"""
-TOPIC = """topics:
-  - id: sample
-    kind: condition
-    title: Sample
-    summary: Something can hurt.
-    more: More about it.
-    phrases: [sample]
-    locations: [knee]
-    source: Intro
-"""
-
 
 def write_kb(tmp_path: Path, **files: str) -> Path:
     for name, text in files.items():

@@ -159,7 +159,7 @@ def room_silence(seconds: float) -> np.ndarray:
 
 # --- knowledge bases --------------------------------------------------------------------------
 
-from test_knowledge_loader import LOCATION, TOPIC  # noqa: E402  (the smallest clean pack)
+from packs import LOCATION, TOPIC  # noqa: E402  (the smallest clean pack)
 
 
 def knowledge(tmp_path: Path, **files: str) -> Path:
