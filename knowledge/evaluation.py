@@ -13,6 +13,7 @@ import yaml
 
 from knowledge.matcher import match
 from knowledge.model import KnowledgeBase, Match
+from knowledge.text import words
 
 _CASE_KEYS = {"id", "say", "audio", "topics", "locations", "warnings", "out_of_scope"}
 
@@ -143,9 +144,10 @@ def _share(items: list[CaseResult], test: Callable[[CaseResult], bool]) -> float
 
 
 def word_errors(reference: str, hypothesis: str) -> int:
-    """Word-level edit distance (substitutions + insertions + deletions)."""
-    ref = _words(reference)
-    hyp = _words(hypothesis)
+    """Word-level edit distance (substitutions + insertions + deletions) between normalised words,
+    so "can't" against "can not" or "11" against "eleven" is no error."""
+    ref = words(reference)
+    hyp = words(hypothesis)
     row = list(range(len(hyp) + 1))
     for i, r in enumerate(ref, 1):
         prev, row[0] = row[0], i
@@ -153,6 +155,3 @@ def word_errors(reference: str, hypothesis: str) -> int:
             prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
     return row[-1]
 
-
-def _words(text: str) -> list[str]:
-    return "".join(c if c.isalnum() or c in " '" else " " for c in text.lower()).split()

@@ -42,13 +42,14 @@ _POSSESSIVES = _stems("my his her their your our both left right whole entire lo
 _LEG_AFTER = _stems("hurt hurts pain ache aches sore numb weak swollen cramp cramps feel feels")
 _ANIMALS = _stems("dog dogs puppy cat cats kitten horse pony pet rabbit cow cows chicken lamb sheep goat pig paw")
 # A warning word with nobody it happens to ("weak wifi signal") is not about a person.
-_PERSONAL = _stems("i me my it its im ive he she his her their we our pain painful hurt hurts ache aching sore agony "
+_PERSONAL = _stems("i me my it its he she his her their we our pain painful hurt hurts ache aching sore agony "
                    "walk stand weight")
 # Words that make a place name ("calf", "feet", "hip") mean the body rather than a cow or a mile.
 _SYMPTOMS = _stems("twinge twinges splints hurt hurts hurting pain painful ache aches aching sore swollen swelling numb tingling stiff tight "
                    "weak injured injury twisted sprained cramp cramps throbbing burning bruised pulled strained tender "
                    "agony killing feel feels felt")
 _MINE = "my"
+_REWRITES = (("back of", "behind"), ("at the back", "behind"))
 
 _PHRASE_WEIGHT = (3.0, 1.0)  # first and each further topic phrase
 _CUE_WEIGHT = (1.0, 0.5)
@@ -88,7 +89,7 @@ _INDEXES: "weakref.WeakKeyDictionary[KnowledgeBase, _Index]" = weakref.WeakKeyDi
 def match(text: str, kb: KnowledgeBase) -> Match:
     """What `text` is about: ranked topics, pain locations, warning signs, and whether it is in scope."""
     index = _index(kb)
-    words = _join_compounds(tokens(text)[:MAX_TOKENS], index.vocabulary)
+    words = _join_compounds(_rewrite(tokens(text)[:MAX_TOKENS]), index.vocabulary)
     stems = [stem(w) if w != BREAK else BREAK for w in words]
     hits = _drop_exceptions(_drop_negated(_find(stems, index), stems))
 
@@ -112,6 +113,14 @@ def match(text: str, kb: KnowledgeBase) -> Match:
         return Match(text=text, out_of_scope=True)
     return Match(text=text, topics=_score_topics(hits, locations, index), locations=tuple(locations),
                  warnings=tuple(warnings), about_legs=about_legs or names_topic)
+
+
+def _rewrite(words: list[str]) -> list[str]:
+    """Say the same place one way ("back of my knee" and "at the back" are "behind")."""
+    text = f" {' '.join(words)} "
+    for said, meant in _REWRITES:
+        text = text.replace(f" {said} ", f" {meant} ")
+    return text.split()
 
 
 def _leg_in_context(stems: list[str], at: int) -> bool:
@@ -161,7 +170,7 @@ def _build_index(kb: KnowledgeBase) -> _Index:
 
 
 def _compile(text: str, role: str, owner: str, group: int = 0) -> _Phrase:
-    stems = tuple(stem(w) for w in _join_compounds(tokens(text), frozenset()) if w != BREAK)
+    stems = tuple(stem(w) for w in _join_compounds(_rewrite(tokens(text)), frozenset()) if w != BREAK)
     return _Phrase(stems, role, owner, text, group, negative=any(s in _NEGATIONS for s in stems))
 
 

@@ -3,13 +3,14 @@
 A command fires only when the whole utterance is the command, give or take politeness
 ("please", "can you", "thank you"), so "my knee hurts more when I walk" stays a description
 and "it won't stop hurting" never cuts the speech. Recogniser output (lower case, no
-punctuation) and typed text (capitals, apostrophes, punctuation) are normalised alike.
+punctuation) and typed text (capitals, apostrophes, punctuation) go through the one normaliser,
+knowledge.text, like the knowledge base's phrases.
 """
 from __future__ import annotations
 
-import re
-import unicodedata
 from enum import Enum
+
+from knowledge.text import words
 
 
 class Command(str, Enum):
@@ -27,25 +28,9 @@ class Command(str, Enum):
     GOODBYE = "goodbye"
 
 
-_CONTRACTIONS = (
-    (r"\bcan'?t\b", "can not"),
-    (r"\bwon'?t\b", "will not"),
-    (r"\b(do|does|did|is|are|could|would)n'?t\b", r"\1 not"),
-    (r"\b(what|that|it|there)'?s\b", r"\1 is"),
-    (r"\blet'?s\b", "let us"),
-    (r"\bi'?m\b", "i am"),
-    (r"\b(you|we|they)'?re\b", r"\1 are"),
-    (r"\bi'd\b", "i would"),
-)
-
-
 def normalise(text: str) -> str:
-    """Lower-case ASCII words separated by single spaces, contractions expanded."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    text = text.replace("\u2019", "'").replace("`", "'")
-    for pattern, replacement in _CONTRACTIONS:
-        text = re.sub(pattern, replacement, text)
-    return " ".join(re.findall(r"[a-z0-9]+", text.replace("'", "")))
+    """The utterance as canonical words (knowledge.text), one space apart, for table look-ups."""
+    return " ".join(words(text))
 
 
 _PHRASES: dict[Command, tuple[str, ...]] = {
@@ -208,4 +193,4 @@ def spoken_phrases() -> list[str]:
 
 
 def word_count(text: str) -> int:
-    return len(normalise(text).split())
+    return len(words(text))

@@ -18,13 +18,14 @@ import random
 import re
 import tempfile
 import time
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from knowledge import text as knowledge_text
+from knowledge.text import spoken_sentences
 from voice.errors import VoiceError
 
 DATA_DIR = Path(__file__).with_name("data")
@@ -82,23 +83,9 @@ class SentenceTemplates:
         return " ".join(text.split())
 
 
-_SENTENCE_BREAK = re.compile(r"[.!?;:()\[\]\"\n]+|,\s")
-_NUMBERS = {
-    "0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six",
-    "7": "seven", "8": "eight", "9": "nine", "10": "ten", "12": "twelve", "20": "twenty",
-}
-
-
 def corpus_sentences_from_text(text: str) -> list[str]:
-    """Split free text into lower-case sentences of plain words, as a recogniser would output them."""
-    text = unicodedata.normalize("NFKD", text.replace("\u2019", "'")).encode("ascii", "ignore").decode()
-    sentences = []
-    for chunk in _SENTENCE_BREAK.split(text):
-        chunk = re.sub(r"\b\d+\b", lambda m: _NUMBERS.get(m.group(), " "), chunk)
-        words = re.findall(r"[A-Za-z]+(?:'[A-Za-z]+)?", chunk.replace("-", " "))
-        if words:
-            sentences.append(" ".join(words).lower())
-    return sentences
+    """Free text as the sentences a recogniser would output (knowledge.text's spoken form)."""
+    return spoken_sentences(text)
 
 
 def acronyms_in(texts: Iterable[str]) -> set[str]:
@@ -317,13 +304,14 @@ def build_domain_lm(
     phrases = list(phrases)
     generic = common_words() if extra_words is None else list(extra_words)
     acronyms = acronyms_in(phrases)
-    # The key covers every input of the build, this module's own source included, so a changed
-    # build never reuses stale files and a cached start-up needn't expand the templates at all.
+    # The key covers every input of the build, this module's and the normaliser's source included, so
+    # a changed build never reuses stale files and a cached start-up needn't expand the templates at all.
     key = hashlib.sha256(
         "\n".join([str(seed), *phrases, "--", *generic]).encode()
         + SENTENCES_FILE.read_bytes()
         + EXTRA_PRONUNCIATIONS_FILE.read_bytes()
         + Path(__file__).read_bytes()
+        + Path(knowledge_text.__file__).read_bytes()
     ).hexdigest()[:16]
     folder = (cache_dir or default_cache_dir()) / key
     lm_path, dict_path, made_path = folder / "domain.lm.bin", folder / "domain.dict", folder / "made.dict"
