@@ -134,7 +134,7 @@ def write_wav(path: Path, samples: np.ndarray, rate: int = RATE, kind: str = "s1
 
 
 def resampled(samples: np.ndarray, rate: int) -> np.ndarray:
-    from voice.audio.wavfile import resample
+    from voice.audio.convert import resample
 
     return resample(samples, RATE, rate)
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH, SpeechAudio
 from voice.errors import VoiceError
-from voice.audio.wavfile import resample_pcm
+from voice.audio.convert import resample_pcm
 
 Device = int | str | None
 Kind = Literal["input", "output"]

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from voice.audio.format import AudioSink, AudioSource, SpeechAudio
 from voice.errors import VoiceError
-from voice.audio.wavfile import WavSink, WavSource, load_wav, read_wav, resample, resample_pcm
+from voice.audio.convert import resample, resample_pcm
+from voice.audio.wavfile import WavSink, WavSource, load_wav, read_wav
 
 PCM, FLOAT, EXTENSIBLE, MULAW = 0x0001, 0x0003, 0xFFFE, 0x0007
 GUID_TAIL = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
@@ -73,25 +74,25 @@ def assert_is_tone(pcm: bytes, amplitude: float = AMPLITUDE, seconds: float = 0.
 
 
 FORMATS = [
-    ("pcm", 8, PCM, None),
-    ("pcm", 16, PCM, None),
-    ("pcm", 24, PCM, None),
-    ("pcm", 32, PCM, None),
-    ("float", 32, FLOAT, None),
-    ("float", 64, FLOAT, None),
-    ("pcm", 16, EXTENSIBLE, PCM),
-    ("pcm", 24, EXTENSIBLE, PCM),
-    ("float", 32, EXTENSIBLE, FLOAT),
+    ("pcm", 8, PCM, None, "PCM_U8"),
+    ("pcm", 16, PCM, None, "PCM_16"),
+    ("pcm", 24, PCM, None, "PCM_24"),
+    ("pcm", 32, PCM, None, "PCM_32"),
+    ("float", 32, FLOAT, None, "FLOAT"),
+    ("float", 64, FLOAT, None, "DOUBLE"),
+    ("pcm", 16, EXTENSIBLE, PCM, "PCM_16"),
+    ("pcm", 24, EXTENSIBLE, PCM, "PCM_24"),
+    ("float", 32, EXTENSIBLE, FLOAT, "FLOAT"),
 ]
 
 
-@pytest.mark.parametrize(("encoding", "bits", "tag", "sub_tag"), FORMATS)
+@pytest.mark.parametrize(("encoding", "bits", "tag", "sub_tag", "subtype"), FORMATS)
 @pytest.mark.parametrize("rate", [8000, 16000, 22050, 44100, 48000])
-def test_every_sample_format_and_rate_decodes_to_16k_mono(tmp_path, encoding, bits, tag, sub_tag, rate):
+def test_every_sample_format_and_rate_decodes_to_16k_mono(tmp_path, encoding, bits, tag, sub_tag, subtype, rate):
     signal = tone(rate)[:, None]
     path = write(tmp_path / "t.wav", riff(fmt_chunk(tag, 1, rate, bits, sub_tag), data_chunk(encode(signal, encoding, bits))))
     info, pcm = read_wav(path)
-    assert (info.encoding, info.bits, info.channels, info.sample_rate, info.frames) == (encoding, bits, 1, rate, len(signal))
+    assert (info.subtype, info.channels, info.sample_rate, info.frames) == (subtype, 1, rate, len(signal))
     assert not info.truncated
     assert_is_tone(pcm)
 
@@ -107,6 +108,26 @@ def test_multichannel_is_averaged_to_mono(tmp_path, channels):
     info, pcm = read_wav(path)
     assert info.channels == channels
     assert_is_tone(pcm, amplitude=AMPLITUDE / channels)
+
+
+def mu_law(signal: np.ndarray) -> bytes:
+    """G.711 mu-law bytes of floats in [-1, 1], as a telephone recorder writes them."""
+    sample = np.clip(np.rint(signal * 32767), -32767, 32767).astype(np.int32)
+    sign = np.where(sample < 0, 0x80, 0)
+    biased = np.minimum(np.abs(sample), 32635) + 0x84
+    exponent = np.floor(np.log2(biased)).astype(np.int32) - 7
+    mantissa = (biased >> (exponent + 3)) & 0x0F
+    return (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8).tobytes()
+
+
+def test_mu_law_telephone_recordings_decode(tmp_path):
+    signal = tone(8000)
+    path = write(tmp_path / "phone.wav", riff(fmt_chunk(MULAW, 1, 8000, 8), data_chunk(mu_law(signal))))
+    info, pcm = read_wav(path)
+    assert (info.subtype, info.sample_rate, info.frames) == ("ULAW", 8000, len(signal))
+    got = np.frombuffer(pcm, dtype="<i2") / 32767.0
+    expected = AMPLITUDE * np.sin(2 * np.pi * TONE_HZ * np.arange(len(got)) / 16000)
+    assert np.max(np.abs(got[800:-800] - expected[800:-800])) < 0.03  # mu-law's own quantisation
 
 
 def test_other_chunks_and_odd_sizes_are_skipped(tmp_path):
@@ -146,13 +167,14 @@ BAD_FILES = {
     "header_only": (riff(fmt_chunk(PCM, 1, 16000, 16), data_chunk(b"")), "has a WAV header but no audio samples"),
     "no_data_chunk": (riff(fmt_chunk(PCM, 1, 16000, 16)), "has a WAV header but no audio samples"),
     "cut_after_header": (riff(fmt_chunk(PCM, 1, 16000, 16), data_chunk(b"\x01", declared=32000)), "no audio samples (the file is cut short)"),
-    "cut_fmt": (riff(fmt_chunk(PCM, 1, 16000, 16))[:30], "cut short inside its format header"),
-    "no_fmt": (riff(data_chunk(b"\x00\x00" * 100)), "no 'fmt ' chunk"),
-    "mulaw": (riff(fmt_chunk(MULAW, 1, 8000, 8), data_chunk(b"\xff" * 100)), "unsupported WAV codec (mu-law)"),
-    "adpcm": (riff(fmt_chunk(0x0002, 1, 8000, 4), data_chunk(b"\x00" * 100)), "unsupported WAV codec (Microsoft ADPCM)"),
-    "odd_float": (riff(fmt_chunk(FLOAT, 1, 16000, 16), data_chunk(b"\x00" * 100)), "unsupported 16-bit float samples"),
-    "zero_channels": (riff(fmt_chunk(PCM, 0, 16000, 16), data_chunk(b"\x00" * 100)), "impossible format"),
-    "rf64": (b"RF64" + b"\xff" * 4 + b"WAVE" + b"\x00" * 40, "unsupported RF64"),
+    "cut_fmt": (riff(fmt_chunk(PCM, 1, 16000, 16))[:30], "cut short inside its WAV header"),
+    "no_fmt": (riff(data_chunk(b"\x00\x00" * 100)), "has a WAV header but no audio samples"),
+    "bad_adpcm": (riff(fmt_chunk(0x0002, 1, 8000, 4), data_chunk(b"\x00" * 100)),
+                  "is a WAV file that cannot be decoded (Error in WAV/W64/RF64 file. Malformed 'fmt ' chunk); "),
+    "odd_float": (riff(fmt_chunk(FLOAT, 1, 16000, 16), data_chunk(b"\x00" * 100)), "cannot be decoded"),
+    "zero_channels": (riff(fmt_chunk(PCM, 0, 16000, 16), data_chunk(b"\x00" * 100)),
+                      "cannot be decoded (Channel count is zero)"),
+    "rf64": (b"RF64" + b"\xff" * 4 + b"WAVE" + b"\x00" * 40, "has a WAV header but no audio samples"),
 }
 
 
@@ -252,3 +274,13 @@ def test_wav_sink_stop_cuts_the_current_play(tmp_path):
 def test_wav_sink_reports_unwritable_path(tmp_path):
     with pytest.raises(VoiceError, match=r"cannot create .*missing-dir.*check the folder exists"):
         WavSink(tmp_path / "missing-dir" / "out.wav")
+
+
+def test_private_wav_sink_is_owner_only_and_never_replaces_a_file(tmp_path):
+    path = tmp_path / "utterance.wav"
+    with WavSink(path, private=True) as sink:
+        sink.play(SpeechAudio(b"\x01\x00" * 1600))
+    assert path.stat().st_mode & 0o777 == 0o600
+    with pytest.raises(VoiceError, match=r"cannot create .*utterance\.wav: File exists"):
+        WavSink(path, private=True)
+    assert load_wav(path).pcm == b"\x01\x00" * 1600
