@@ -7,12 +7,9 @@ person at the microphone would get.
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable
-import wave
 from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
 
 from knowledge.loader import load_knowledge
 from knowledge.matcher import match
@@ -20,12 +17,13 @@ from knowledge.model import KnowledgeBase
 from knowledge.reply import compose_reply, warnings_overview
 from voice.session.captions import Captions
 from voice.settings import Settings
-from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH, AudioSink
+from voice.audio.format import AudioSink
 from voice.conversation.dialogue import Dialogue, Timing, VoiceLimits
 from voice.asr.choice import build_recognizer
 from voice.errors import VoiceError
-from voice.session.listening import Input, SpokenInput, TypedInput, Utterance
+from voice.session.listening import Input, SpokenInput, TypedInput
 from voice.session.loop import Assistant
+from voice.session.recording_log import RecordingLog
 from voice.session.speaking import Speaker
 from voice.session.stop_key import StopKeyWatcher
 
@@ -46,11 +44,8 @@ def run_assistant(settings: Settings, mode: Mode) -> None:
     """Run until goodbye, the end of the recording or typed input, or Ctrl-C."""
     kb = load_knowledge(settings.knowledge)
     match("", kb)  # builds the phrase index now rather than during the first person's turn
-    log_dir = Path(settings.log_dir) if settings.log_dir else None
-    if log_dir:
-        log_dir.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    captions = Captions(sys.stdout, settings.large, log_dir / f"session-{stamp}.txt" if log_dir else None)
+    recording = RecordingLog.start(settings.log_dir) if settings.log_dir else None
+    captions = Captions(sys.stdout, settings.large, recording.transcript if recording else None)
     dialogue = Dialogue(
         lambda text: match(text, kb), lambda found: compose_reply(found, kb),
         warning_signs=warnings_overview(kb).sentences, kiosk=settings.kiosk,
@@ -58,7 +53,7 @@ def run_assistant(settings: Settings, mode: Mode) -> None:
         timing=Timing(listen=settings.listen_timeout, idle=settings.idle_timeout),
     )
     with ExitStack() as stack:
-        user_input, reopen = _input(settings, mode, kb, captions, stack, log_dir)
+        user_input, reopen = _input(settings, mode, kb, captions, stack, recording)
         speaker = _speaker(settings, mode, stack)
         assistant = Assistant(dialogue, user_input, speaker, captions, reopen_input=reopen)
         if not mode.text and not mode.input_wav:
@@ -68,12 +63,12 @@ def run_assistant(settings: Settings, mode: Mode) -> None:
 
 
 def _input(settings: Settings, mode: Mode, kb: KnowledgeBase, captions: Captions, stack: ExitStack,
-           log_dir: Path | None) -> tuple[Input, Callable[[], None] | None]:
+           recording: RecordingLog | None) -> tuple[Input, Callable[[], None] | None]:
     if mode.text:
         return TypedInput(sys.stdin, captions.prompt), None
     ears = build_recognizer(kb, settings.engine, settings.model, settings.silence, settings.restrict_vocabulary)
     captions.note(ears.notice)
-    saver = _UtteranceSaver(log_dir) if log_dir else None
+    saver = recording.save if recording else None
     if mode.input_wav:
         from voice.audio.wavfile import WavSource
 
@@ -108,18 +103,3 @@ def _speaker(settings: Settings, mode: Mode, stack: ExitStack) -> Speaker | None
     stack.callback(sink.close)
     return Speaker(Pyttsx3Synthesizer(rate=settings.rate, volume=settings.volume, voice=settings.voice), sink)
 
-
-class _UtteranceSaver:
-    """With --log DIR only: each heard utterance's audio as a numbered WAV beside the transcript."""
-
-    def __init__(self, directory: Path):
-        self._directory = directory
-        self._count = 0
-
-    def __call__(self, utterance: Utterance) -> None:
-        self._count += 1
-        with wave.open(str(self._directory / f"utterance-{self._count:04d}.wav"), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(SAMPLE_WIDTH)
-            out.setframerate(SAMPLE_RATE)
-            out.writeframes(utterance.pcm)

@@ -315,7 +315,7 @@ def test_two_minutes_of_continuous_speech_is_cut_into_utterances(tmp_path):
     run = listen_to(write_wav(tmp_path / "talk.wav", continuous_speech(120)), tmp_path, "--log", str(log), timeout=600)
     assert run.status == 0 and run.stderr == ""
     lengths = []
-    for path in sorted(log.glob("utterance-*.wav")):
+    for path in sorted(log.glob("session-*/utterance-*.wav")):
         with wave.open(str(path)) as wav:
             lengths.append(wav.getnframes() / RATE)
     # PocketSphinx cuts an utterance at 20 s; the saved audio also holds up to 1 s heard before it began

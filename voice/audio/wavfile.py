@@ -163,7 +163,7 @@ class WavSink:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         try:
-            self._file = open(self.path, "xb", opener=_private_file) if private else open(self.path, "wb")
+            self._file = open(self.path, "xb", opener=private_opener) if private else open(self.path, "wb")
         except OSError as exc:
             raise VoiceError(f"cannot create {self.path}: {exc.strerror or exc}; check the folder exists and is writable") from None
         self._wav: wave.Wave_write | None = wave.open(self._file, "wb")
@@ -207,5 +207,6 @@ class WavSink:
         self.close()
 
 
-def _private_file(path: str, flags: int) -> int:
+def private_opener(path: str, flags: int) -> int:
+    """An `open()` opener creating files only their owner can read or write (0600)."""
     return os.open(path, flags, 0o600)
