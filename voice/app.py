@@ -48,7 +48,8 @@ def run_assistant(settings: Settings, mode: Mode) -> None:
     captions = Captions(sys.stdout, settings.large, recording.transcript if recording else None)
     dialogue = Dialogue(
         lambda text: match(text, kb), lambda found: compose_reply(found, kb),
-        warning_signs=warnings_overview(kb).sentences, kiosk=settings.kiosk,
+        warning_signs=warnings_overview(kb).sentences, kb=kb, kiosk=settings.kiosk,
+        keyboard=mode.text, speech=not (mode.text and settings.mute),
         limits=VoiceLimits(rate=settings.rate, volume=settings.volume),
         timing=Timing(listen=settings.listen_timeout, idle=settings.idle_timeout),
     )

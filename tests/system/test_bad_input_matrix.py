@@ -31,6 +31,7 @@ RATE = 16000
 GREETING = ("Assistant: I explain how knee problems can cause pain in the leg: tell me where it hurts and what "
             "it feels like.")
 NOTHING_HEARD = "Assistant: I didn't hear anything. Tell me where it hurts and what it feels like."
+NOTHING_TYPED = "Assistant: Nothing was typed. Type where it hurts and what it feels like."
 CONVERT = "convert it with `sox IN -r 16000 -c 1 -b 16 -e signed-integer OUT.wav`"
 DOWNLOAD = ("download vosk-model-small-en-us-0.15 from alphacephei.com/vosk/models and unzip it into "
             "~/.cache/vosk, or pass --model DIR")
@@ -395,9 +396,9 @@ def test_ten_thousand_typed_characters_get_one_answer():
 
 
 @pytest.mark.parametrize("text, reply", [
-    ("\x00\x01\x07\x08\x0b\x0c\x1b\x7f\u200b\u202e\ufeff", NOTHING_HEARD),
+    ("\x00\x01\x07\x08\x0b\x0c\x1b\x7f\u200b\u202e\ufeff", NOTHING_TYPED),
     ("my kn\x00ee h\u200burts \U0001f9b5 na\u00efve \u202e", KNEE_QUESTION),
-    ("\u65e5\u672c\u8a9e \ufdfd \U0001f600", read_back("\u65e5\u672c\u8a9e \ufdfd \U0001f600")),
+    ("\u65e5\u672c\u8a9e \ufdfd \U0001f600", OUT_OF_SCOPE),
 ], ids=["only control characters", "controls inside words", "other scripts and emoji"])
 def test_unicode_and_control_characters_in_typed_input(text, reply):
     run = typed(text + "\n")

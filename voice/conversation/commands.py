@@ -111,16 +111,25 @@ _LEADING = tuple(sorted((
     "please", "can you", "could you", "would you", "will you", "can you please", "could you please",
     "would you please", "ok", "okay", "um", "uh", "er", "erm", "hmm", "oh", "hey", "so", "well", "just",
     "now", "and", "i said", "i would like to", "i want to", "i want you to", "i would like you to",
-    "sorry", "excuse me",
+    "sorry", "excuse me", "thank you", "thanks", "thank you very much", "thanks a lot", "great", "cheers",
 ), key=len, reverse=True))
 _TRAILING = tuple(sorted((
     "please", "thanks", "thank you", "thank you very much", "now", "for me", "then", "ok", "okay",
     "a bit", "a little",
 ), key=len, reverse=True))
 
+# Ordinary politeness: thanks, greetings, acknowledgements (with a goodbye it is a goodbye command).
+_POLITE = (
+    "thank you", "thanks", "thank you very much", "thanks a lot", "many thanks", "cheers", "ta",
+    "that is helpful", "that was helpful", "that helps", "very helpful", "great", "good", "lovely", "perfect",
+    "brilliant", "wonderful", "fine", "all right", "alright", "i see", "got it", "understood", "cool", "nice",
+    "hello", "hi", "hey", "hello there", "hi there", "good morning", "good afternoon", "good evening",
+)
+
 _TABLE = {normalise(p): command for command, phrases in _PHRASES.items() for p in phrases}
 _YES_SET = frozenset(normalise(p) for p in _YES)
 _NO_SET = frozenset(normalise(p) for p in _NO)
+_POLITE_SET = frozenset(normalise(p) for p in _POLITE)
 
 
 def _variants(words: str) -> list[str]:
@@ -145,6 +154,11 @@ def find_command(text: str) -> Command | None:
         if variant in _TABLE:
             return _TABLE[variant]
     return None
+
+
+def is_polite(text: str) -> bool:
+    """Thanks, a greeting or an acknowledgement, and nothing else ("ok, thank you", "hello there")."""
+    return any(variant in _POLITE_SET for variant in _variants(normalise(text)))
 
 
 def leading_command(text: str) -> Command | None:

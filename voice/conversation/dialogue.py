@@ -1,8 +1,8 @@
 """The conversation as a pure state machine: events in, actions out, no I/O.
 
 The loop feeds events (what was heard, timeouts, key presses, the end of speech) and performs
-the actions it gets back. Keeping understanding and replying behind two callables means the
-whole conversation can be tested without a microphone, a speaker or the knowledge base.
+the actions it gets back. Each utterance is classified once (`utterance.classify`), then handled
+by the handler of the current state; what is said comes from the prompts file and the pack.
 
 Contract with the loop:
 - `handle(event)` returns a list of actions to perform in order. A `Say` is always the last
@@ -16,146 +16,34 @@ Contract with the loop:
 """
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from enum import Enum
+from dataclasses import replace
 
-from knowledge.model import Match, Reply
+from knowledge.model import KnowledgeBase, Match, Reply, TopicScore
+from knowledge.understanding import MIN_CONFIDENCE
+from voice.conversation import follow_up
+from voice.conversation.commands import Command
 from voice.conversation.events import (Action, Event, Exit, Expect, ForgetPerson, Heard, Idle, Kind, Listen, NoInput,
                                        Say, SetVoice, SpeechDone, Start, StopKey, StopSpeaking)
-from voice.conversation.commands import Command, find_command, leading_command, normalise, word_count, yes_or_no
+from voice.conversation.prompts import Prompts, load_prompts
+from voice.conversation.session import Pending, Question, Session, State, Timing, VoiceLimits
+from voice.conversation.stand_in import StandInDomain
+from voice.conversation.guided import Guided
+from voice.conversation.utterance import Kind as Said
+from voice.conversation.utterance import Utterance, classify, printable
 
-# --- settings -----------------------------------------------------------------------------
+EMERGENCY_NUMBER = "your local emergency number"
 
-# PocketSphinx (domain LM) on the audio_tests fixtures: right transcripts averaged 0.79-0.99 word
-# confidence, garbled ones 0.11-0.71; below this the transcript is read back before it is used.
-MIN_CONFIDENCE = 0.7
-
-
-@dataclass(frozen=True)
-class VoiceLimits:
-    """Speech rate (words per minute, pyttsx3) and volume (0-1): defaults, steps and bounds."""
-
-    rate: int = 160
-    rate_step: int = 25
-    min_rate: int = 85
-    max_rate: int = 260
-    volume: float = 0.7
-    volume_step: float = 0.15
-    min_volume: float = 0.25
-    max_volume: float = 1.0
+__all__ = ["Dialogue", "State", "Timing", "VoiceLimits", "printable", "EMERGENCY_NUMBER"]
 
 
-@dataclass(frozen=True)
-class Timing:
-    listen: float = 8.0  # how long a Listen waits for speech to start
-    quiet_listen: float = 30.0  # after the prompts ran out, or while nobody is there
-    wait_listen: float = 30.0  # after "wait"
-    idle: float = 60.0  # kiosk: silence before the person is taken to have left
-    wait_extension: float = 120.0  # kiosk: extra silence allowed after "wait"
+class Dialogue(Guided):
+    """The conversation for one assistant; see the module docstring for the contract with the loop.
 
-
-GREETING = ("I explain how knee problems can cause pain in the leg: tell me where it hurts and what it feels like.",)
-EXAMPLE = "My knee hurts when I climb stairs."
-HELP = (
-    "Describe your pain in your own words, for example: " + EXAMPLE,
-    "You can also say: repeat, slower, faster, louder, quieter, tell me more, warning signs, "
-    "start again, stop, wait, or goodbye.",
-)
-DESCRIBE_PROMPTS = (
-    ("I didn't hear anything. Tell me where it hurts and what it feels like.",),
-    ("Please describe your pain in one sentence, for example: " + EXAMPLE,),
-    ("I still can't hear you. Please speak close to the microphone, or say help.",
-     "I'll keep listening quietly."),
-)
-AFTER_ANSWER_PROMPTS = (
-    ("Is there anything else? Say tell me more, or describe another symptom.",),
-    ("You can say: tell me more, repeat, warning signs, or goodbye. Or describe something else.",),
-    ("I'll keep listening quietly. Say help at any time.",),
-)
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    """One question about a vague description; `anchor` completes a bare answer ("in front")."""
-
-    question: str
-    anchor: str = ""
-
-    def combine(self, previous: str, answer: str) -> str:
-        """What to understand: the first description and the answer together."""
-        noun = self.anchor.split()[-1] if self.anchor else ""
-        named = noun and any(word.startswith(noun) for word in normalise(answer).split())
-        return " ".join(part for part in (previous, answer, "" if named else self.anchor) if part)
-
-
-# The knee question offers the places the knowledge base tells apart (kneecap pain, tendon, bursa).
-KNEE_QUESTION = FollowUp("Is the pain in front of the knee, below the kneecap, or on the inner side?",
-                         anchor="of my knee")
-WHERE_QUESTION = FollowUp("Where in your leg do you feel it?")
-WORSE_QUESTION = FollowUp("What makes it worse: walking, stairs, kneeling, or sport?")
-CLOSE_SCORES = 0.8  # the runner-up has at least this share of the top score
-NAMED_TOPIC_SCORE = 3.0  # a topic phrase was said outright: no need to ask
-
-_SETTING_WORDS = {
-    Command.SLOWER: ("I'll speak more slowly.", "That's the slowest I can go."),
-    Command.FASTER: ("I'll speak faster.", "That's the fastest I can go."),
-    Command.LOUDER: ("I'll speak louder.", "That's the loudest I can go."),
-    Command.QUIETER: ("I'll speak more quietly.", "That's the quietest I can go."),
-}
-# Commands that could throw away the conversation are read back when confidence is low.
-_CONFIRM_WHEN_UNSURE = {Command.GOODBYE, Command.START_OVER}
-_REPLAYABLE = {Kind.GREETING, Kind.ANSWER, Kind.MORE, Kind.WARNINGS, Kind.CONFIRM, Kind.QUESTION,
-               Kind.NO_MATCH, Kind.PROMPT, Kind.HELP}
-
-
-def printable(text: str) -> str:
-    """Text without control or format characters, whitespace runs made single spaces.
-
-    What was heard is read back aloud and captioned, so a typed escape sequence or a stray
-    NUL must reach neither the synthesiser nor the kiosk's screen.
+    `kb` (optional) gives the places and warning signs for the guided questions and the safety
+    check; `keyboard` words prompts for typing; `speech=False` says what voice commands mean
+    when nothing is spoken.
     """
-    kept = "".join(" " if c.isspace() else c for c in text if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf"))
-    return " ".join(kept.split())
-
-
-class State(str, Enum):
-    AWAITING_PERSON = "awaiting_person"  # kiosk: nobody there yet; greet when speech arrives
-    READY = "ready"  # waiting for a description or a command
-    CONFIRMING = "confirming"  # asked "I heard: ... Is that right?"
-    FOLLOW_UP = "follow_up"  # asked one question about a vague description
-    ENDED = "ended"
-
-
-@dataclass(frozen=True)
-class _Pending:
-    """What a read-back is about: an utterance to understand, or a command to carry out."""
-
-    text: str
-    command: Command | None = None
-
-
-@dataclass
-class _Session:
-    """Everything about the current person; replaced whole so nothing of them survives."""
-
-    rate: int
-    volume: float
-    state: State = State.AWAITING_PERSON
-    present: bool = False  # has spoken since the last reset
-    last_said: Say | None = None
-    last_reply: Reply | None = None
-    more_said: bool = False
-    pending: _Pending | None = None
-    context: str = ""  # the description a follow-up question is about
-    follow_up: FollowUp | None = None
-    no_inputs: int = 0
-    waiting: bool = False  # "wait" was said: longer time limits until they speak again
-
-
-class Dialogue:
-    """The conversation for one assistant; see the module docstring for the contract with the loop."""
 
     def __init__(
         self,
@@ -163,34 +51,27 @@ class Dialogue:
         respond: Callable[[Match], Reply],
         *,
         warning_signs: Sequence[str],
+        kb: KnowledgeBase | None = None,
         kiosk: bool = False,
+        keyboard: bool = False,
+        speech: bool = True,
+        emergency_number: str = EMERGENCY_NUMBER,
+        crisis_line: str = "",
         min_confidence: float = MIN_CONFIDENCE,
         limits: VoiceLimits = VoiceLimits(),
         timing: Timing = Timing(),
+        prompts: Prompts | None = None,
     ):
+        super().__init__(prompts or load_prompts(), getattr(kb, "domain", None) or StandInDomain(), limits, timing,
+                         keyboard=keyboard, speech=speech)
         self._understand = understand
         self._respond = respond
+        self._kb = kb
         self.kiosk = kiosk
         self._min_confidence = min_confidence
         self._warning_signs = tuple(warning_signs)
-        self.limits = limits
-        self.timing = timing
-        self._session = self._new_session()
-        self._after_speech: tuple[Action, ...] | None = None
-
-    # --- what the loop may read ---------------------------------------------------------
-
-    @property
-    def state(self) -> State:
-        return self._session.state
-
-    @property
-    def speaking(self) -> bool:
-        return self._after_speech is not None
-
-    @property
-    def voice(self) -> SetVoice:
-        return SetVoice(self._session.rate, self._session.volume)
+        self._emergency_number = emergency_number
+        self._crisis_line = crisis_line
 
     # --- events -------------------------------------------------------------------------
 
@@ -213,16 +94,7 @@ class Dialogue:
         self._after_speech = None
         self._session = self._new_session()
         self._session.state = State.READY
-        return [self.voice, *self._say(GREETING, Kind.GREETING, self._listen(Expect.DESCRIPTION))]
-
-    def _speech_done(self) -> list[Action]:
-        after, self._after_speech = self._after_speech, None
-        return list(after or ())
-
-    def _interrupt(self) -> list[Action]:
-        """Cut speech at once and go straight to what was to follow it."""
-        after, self._after_speech = self._after_speech or (), None
-        return [StopSpeaking(), *after]
+        return [self.voice, *self._say(self.greeting, Kind.GREETING, self._listen(Expect.DESCRIPTION))]
 
     def _idle(self, seconds: float) -> list[Action]:
         session = self._session
@@ -238,262 +110,220 @@ class Dialogue:
         if session.state == State.AWAITING_PERSON:
             return [self._listen(Expect.DESCRIPTION, quiet=True)]
         if session.state == State.FOLLOW_UP:  # they may not know: answer with what they said
-            return self._answer(self._understand(session.context))
+            return self._answer(self._with_fallback(self._understand(session.context)))
+        if session.state == State.GUIDED:
+            return self._place_chosen(self._domain.home_location)
+        if session.state == State.WHICH_SIGN:
+            return self._sign_named(None)
         session.no_inputs += 1
         if session.no_inputs > 3:
-            return [self._listen(Expect.DESCRIPTION, quiet=True)]
+            return [self._listen_here(quiet=True)]
         number = session.no_inputs - 1
         if session.state == State.CONFIRMING:
-            prompts = (("Please say yes or no.", self._read_back(session.pending)),
-                       ("Say yes if I heard you right, or no to say it again.", self._read_back(session.pending)),
-                       ("Say yes or no when you are ready. I'll keep listening quietly.",))
-            return self._say(prompts[number], Kind.PROMPT, self._listen(Expect.YES_NO, quiet=number == 2))
-        prompts = AFTER_ANSWER_PROMPTS if session.last_reply else DESCRIBE_PROMPTS
-        return self._say(prompts[number], Kind.PROMPT, self._listen(Expect.DESCRIPTION, quiet=number == 2))
+            steps = self._prompts.yes_no_prompts
+            question = session.pending.sentence if session.pending else ""
+        else:
+            steps = (self._prompts.after_answer_prompts if session.last_reply else self._prompts.describe_prompts
+                     ).get(self._keyboard)
+        sentences = tuple(s.format(question=question if session.state == State.CONFIRMING else "",
+                                   example=self._domain.example) for s in steps[min(number, len(steps) - 1)])
+        return self._say(tuple(s for s in sentences if s), Kind.PROMPT, self._listen_here(quiet=number == 2))
 
     def _heard(self, heard: Heard) -> list[Action]:
-        text = printable(heard.text)
-        if not text:
+        session = self._session
+        utterance = classify(heard, self._listen_here().expect, self._understand, reading=self._reading(),
+                             min_confidence=self._min_confidence)
+        if utterance.kind == Said.EMPTY:
             return [] if self.speaking else self._no_input()
         interrupted: list[Action] = []
         if self.speaking:
             interrupted = self._interrupt()
-            if find_command(text) == Command.STOP or any(isinstance(a, Exit) for a in interrupted):
+            if utterance.command == Command.STOP or any(isinstance(a, Exit) for a in interrupted):
                 return interrupted
             interrupted = [a for a in interrupted if not isinstance(a, Listen)]
-        session = self._session
         if session.state == State.ENDED:
             return interrupted
         session.present = True
         session.no_inputs = 0
-        if session.state != State.AWAITING_PERSON:
-            return interrupted + self._respond_to(text, heard.confidence)
-        session.state = State.READY
-        command = find_command(text)
-        if command in (Command.STOP, Command.GOODBYE):
-            return interrupted + self._respond_to(text, heard.confidence)
-        if command is None and self._understand(text).out_of_scope:  # "hello": just greet
-            return interrupted + self._say(GREETING, Kind.GREETING, self._listen(Expect.DESCRIPTION))
-        return interrupted + self._greet_first(self._respond_to(text, heard.confidence))
+        session.waiting = utterance.command == Command.WAIT
+        if session.state == State.AWAITING_PERSON:
+            return interrupted + self._on_arrival(utterance)
+        return interrupted + self._respond_to(utterance)
 
-    # --- understanding an utterance -------------------------------------------------------
+    # --- one handler per state ---------------------------------------------------------------
 
-    def _respond_to(self, text: str, confidence: float) -> list[Action]:
-        session = self._session
-        unsure = confidence < self._min_confidence
-        command = find_command(text)
-        if command is None and (leading := leading_command(text)) is not None:
-            found = self._understand(text)
-            command = None if found.topics or found.locations or found.warnings else leading
-        session.waiting = command == Command.WAIT
-        if session.state == State.CONFIRMING:
-            answer, rest = yes_or_no(text)
-            if answer is not None:
-                return self._confirmed(rest) if answer else self._rejected(rest, confidence)
-            if command is None:  # said it again instead of answering
-                session.pending = None
-                session.state = State.FOLLOW_UP if session.context else State.READY
-        if command is not None:
-            if unsure and command in _CONFIRM_WHEN_UNSURE:
-                return self._ask_confirm(_Pending(text, command))
-            return self._command(command)
-        if session.state == State.READY and yes_or_no(text) in ((True, ""), (False, "")):
-            return self._stray_answer(yes_or_no(text)[0])
-        if session.state == State.FOLLOW_UP:
-            if unsure:
-                return self._ask_confirm(_Pending(text))
-            return self._answer(self._understand(self._combine(text)))
-        match = self._understand(text)
-        known = bool(match.topics or match.locations or match.warnings)
-        if match.warnings:  # a warning sign is never held back behind a read-back, however unsure
-            return self._describe(match)
-        if unsure or (word_count(text) <= 2 and not known):
-            return self._ask_confirm(_Pending(text))
-        return self._describe(match)
+    def _respond_to(self, utterance: Utterance) -> list[Action]:
+        if utterance.kind == Said.COMMAND:
+            return self._on_command(utterance)
+        if utterance.kind == Said.EMERGENCY:
+            return self._emergency(utterance.match)
+        handlers = {State.READY: self._on_ready, State.CONFIRMING: self._on_yes_no, State.FOLLOW_UP: self._on_follow_up,
+                    State.GUIDED: self._on_place, State.WHICH_SIGN: self._on_sign}
+        return handlers[self._session.state](utterance)
 
-    def _stray_answer(self, yes: bool) -> list[Action]:
-        """A yes or no with no question pending (say, to "Is there anything else?")."""
-        sentences = (("Go ahead: tell me where it hurts and what it feels like.",) if yes else
-                     ("All right. Tell me about another symptom when you like, or say goodbye to finish.",))
-        return self._say(sentences, Kind.PROMPT, self._listen(Expect.DESCRIPTION))
+    def _on_arrival(self, utterance: Utterance) -> list[Action]:
+        """A new person spoke to an idle kiosk: greet them, and answer what they said in the same breath."""
+        self._session.state = State.READY
+        if utterance.command in (Command.STOP, Command.GOODBYE) or utterance.kind == Said.EMERGENCY:
+            return self._respond_to(utterance)
+        if utterance.kind in (Said.POLITENESS, Said.ANSWER) or (
+                utterance.kind == Said.DESCRIPTION and utterance.match.out_of_scope):
+            return self._say(self.greeting, Kind.GREETING, self._listen(Expect.DESCRIPTION))
+        return self._greet_first(self._respond_to(utterance))
 
-    def _describe(self, match: Match) -> list[Action]:
-        """Answer a first description, or ask one question about it when it is vague."""
-        follow_up = self._follow_up(match)
-        if follow_up is None:
-            return self._answer(match)
-        session = self._session
-        session.state, session.context, session.follow_up = State.FOLLOW_UP, match.text, follow_up
-        return self._say((follow_up.question,), Kind.QUESTION, self._listen(Expect.DESCRIPTION))
+    def _on_ready(self, utterance: Utterance) -> list[Action]:
+        if utterance.kind == Said.ANSWER:  # a yes or no with no question pending ("Is there anything else?")
+            sentence = self._prompts.stray_yes if utterance.yes else self._prompts.stray_no
+            return self._say((sentence,), Kind.PROMPT, self._listen(Expect.DESCRIPTION))
+        if utterance.kind == Said.POLITENESS:
+            if self._session.last_reply is None:
+                return self._say((self._prompts.hello,) + self.greeting, Kind.GREETING, self._listen(Expect.DESCRIPTION))
+            return self._say((self._prompts.polite,), Kind.PROMPT, self._listen(Expect.ANYTHING))
+        return self._description(utterance, self._describe)
 
-    def _combine(self, answer: str) -> str:
-        session = self._session
-        follow_up = session.follow_up or FollowUp("")
-        return follow_up.combine(session.context, answer)
+    def _on_follow_up(self, utterance: Utterance) -> list[Action]:
+        """Any reply to the follow-up question continues: what it adds is read with the description."""
+        if utterance.kind == Said.DESCRIPTION:
+            return self._description(utterance, lambda found: self._answer(self._with_fallback(found)))
+        return self._answer(self._with_fallback(self._understand(self._session.context)))
 
-    @staticmethod
-    def _follow_up(match: Match) -> FollowUp | None:
-        if match.out_of_scope or match.warnings:
-            return None  # warning signs are never held back behind a question
-        top = match.topics[0] if match.topics else None
-        if top is None:
-            return KNEE_QUESTION if match.locations == ("knee",) else None
-        if top.score >= NAMED_TOPIC_SCORE:
-            return None
-        if not match.locations:
-            return WHERE_QUESTION
-        if len(match.topics) > 1 and match.topics[1].score >= CLOSE_SCORES * top.score:
-            return WORSE_QUESTION
-        return None
-
-    def _answer(self, match: Match) -> list[Action]:
-        session = self._session
-        session.state, session.context, session.follow_up, session.pending = State.READY, "", None, None
-        reply = self._respond(match)
-        session.last_reply = reply
-        session.more_said = False
-        if not match.out_of_scope and not (match.topics or match.warnings):
-            # The reply says what was understood and gives examples; expect a fresh description.
-            return self._say(reply.sentences, Kind.NO_MATCH, self._listen(Expect.DESCRIPTION))
-        return self._say(reply.sentences, Kind.ANSWER, self._listen(Expect.ANYTHING))
-
-    # --- read-backs ----------------------------------------------------------------------
-
-    @staticmethod
-    def _read_back(pending: _Pending | None) -> str:
-        return f"I heard: {pending.text}. Is that right?" if pending else "Is that right?"
-
-    def _ask_confirm(self, pending: _Pending) -> list[Action]:
-        session = self._session
-        session.pending = pending
-        session.state = State.CONFIRMING
-        return self._say((self._read_back(pending),), Kind.CONFIRM, self._listen(Expect.YES_NO))
-
-    def _confirmed(self, rest: str) -> list[Action]:
+    def _on_yes_no(self, utterance: Utterance) -> list[Action]:
         session = self._session
         pending, session.pending = session.pending, None
         session.state = State.FOLLOW_UP if session.context else State.READY
-        if pending is None:
-            return self._prompt_again()
+        if utterance.kind != Said.ANSWER or pending is None:  # said something else instead: take it afresh
+            return self._respond_to(utterance)
+        if pending.question == Question.READ_BACK:
+            return self._read_back_answered(pending, utterance)
+        if pending.question == Question.SIGN:
+            session.safety_done = True
+            if utterance.yes:
+                return self._answer(pending.match)
+            return self._respond_to(replace(utterance, kind=Said.DESCRIPTION)) if utterance.rest else \
+                self._describe(pending.otherwise)
+        if utterance.yes:  # the safety check
+            return self._ask_which_sign(pending.match)
+        if pending.match is not None:
+            return self._answer(pending.match)
+        return self._say((self._prompts.safety_no,) + self._after_answer_prompt(), Kind.PROMPT,
+                         self._listen(Expect.ANYTHING))
+
+    def _read_back_answered(self, pending: Pending, utterance: Utterance) -> list[Action]:
+        session = self._session
+        if not utterance.yes:
+            session.failures += 1
+            if utterance.rest:
+                return self._respond_to(self._reclassify(utterance.rest, utterance))
+            if session.failures >= 2 and self._kb is not None:
+                return self._ask_where()
+            return self._say((self._prompts.say_again,), Kind.PROMPT, self._listen(Expect.DESCRIPTION))
         if pending.command is not None:
             return self._command(pending.command)
-        text = f"{pending.text} {rest}".strip()
+        found = pending.match
+        if utterance.rest or found is None:
+            found = self._understand(self._reading()(f"{pending.text} {utterance.rest}".strip()))
         if session.context:
-            return self._answer(self._understand(self._combine(text)))
-        return self._describe(self._understand(text))
+            return self._answer(self._with_fallback(found))
+        return self._describe(found)
 
-    def _rejected(self, rest: str, confidence: float) -> list[Action]:
+    def _on_place(self, utterance: Utterance) -> list[Action]:
+        """Guided: the answer to "where does it hurt most"; anything not a place counts as the home place."""
+        found = utterance.match if utterance.understanding else Match(utterance.text)
+        return self._place_chosen(found.locations[0] if found.locations else self._domain.home_location)
+
+    def _on_sign(self, utterance: Utterance) -> list[Action]:
+        found = utterance.match if utterance.understanding else None
+        return self._sign_named(found if found and found.warnings else None)
+
+    # --- descriptions -----------------------------------------------------------------------
+
+    def _description(self, utterance: Utterance, answer: Callable[[Match], list[Action]]) -> list[Action]:
+        """Advise a warning sign at once, confirm one that may be misheard, else answer (or read back when unsure)."""
+        understood = utterance.understanding
+        assert understood is not None
+        found = understood.match
+        if found.warnings:  # a warning sign is never held back behind a question, however unsure
+            return answer(found)
+        if understood.confirm:
+            words = self._prompts.confirm_sign.format(words=understood.confirm_words)
+            return self._ask(Pending(Question.SIGN, words, match=understood.confirm_match, otherwise=found),
+                             Kind.CHECK, about=understood.confirm)
+        if understood.unsure:
+            return self._not_understood()
+        if not utterance.typed and ((utterance.confidence < self._min_confidence and understood.agreement is None)
+                                    or (utterance.words <= 2 and not utterance.known)):
+            return self._ask(Pending(Question.READ_BACK, self._read_back(utterance.text), text=utterance.text,
+                                     match=found), Kind.CONFIRM)
+        return answer(found)
+
+    def _describe(self, found: Match) -> list[Action]:
+        """Answer a first description, or ask one question about it when it is vague."""
+        question = follow_up.choose(found, self._domain.follow_ups, self._domain.home_location)
+        if question is None:
+            return self._answer(found)
         session = self._session
-        session.pending = None
-        session.state = State.FOLLOW_UP if session.context else State.READY
-        if rest:
-            return self._respond_to(rest, confidence)
-        return self._prompt_again()
+        session.state, session.context, session.follow_up = State.FOLLOW_UP, found.text, question
+        return self._say((question.question,), Kind.QUESTION, self._listen_here())
 
-    def _prompt_again(self) -> list[Action]:
-        return self._say(("Sorry. Please say it again.",), Kind.PROMPT, self._listen(Expect.DESCRIPTION))
-
-    # --- commands ------------------------------------------------------------------------
-
-    def _command(self, command: Command) -> list[Action]:
+    def _answer(self, found: Match) -> list[Action]:
         session = self._session
-        if command == Command.STOP:
-            return [StopSpeaking(), self._listen_here()]
-        if command == Command.REPEAT:
-            said = session.last_said or Say(GREETING, Kind.GREETING)
-            return self._say(said.sentences, said.kind, self._listen_here())
-        if command in _SETTING_WORDS:
-            return self._change_voice(command)
-        if command == Command.MORE:
-            return self._more()
-        if command == Command.WARNINGS:
-            return self._say(self._warning_signs + self._pending_question(), Kind.WARNINGS, self._listen_here())
-        if command == Command.HELP:
-            return self._say(HELP + self._pending_question(), Kind.HELP, self._listen_here())
-        if command == Command.START_OVER:
-            fresh = self._new_session(rate=session.rate, volume=session.volume)
-            fresh.state, fresh.present = State.READY, True
-            self._session = fresh
-            return self._say(("Let's start again.",) + GREETING, Kind.GREETING, self._listen(Expect.DESCRIPTION))
-        if command == Command.WAIT:
-            return self._say(("Take your time.",), Kind.SETTING,
-                             Listen(self._listen_here().expect, self.timing.wait_listen))
-        return self._farewell()
+        session.state, session.context, session.follow_up, session.pending = State.READY, "", None, None
+        if not found.out_of_scope and not (found.topics or found.warnings):
+            session.failures += 1
+            if session.failures >= 2 and self._kb is not None:
+                return self._ask_where()
+        reply = self._respond(replace(found, text=self._excerpt(found.text)))
+        session.last_reply, session.more_said = reply, False
+        if found.warnings:
+            session.safety_done = True
+        if not found.out_of_scope and not (found.topics or found.warnings):
+            # The reply says what was understood and gives examples; expect a fresh description.
+            return self._say(reply.sentences, Kind.NO_MATCH, self._listen(Expect.DESCRIPTION))
+        if found.topics:
+            session.failures = 0
+        if found.topics and not session.safety_done and self._safety_question:
+            session.safety_done = True
+            return self._ask(Pending(Question.SAFETY, self._safety_question), Kind.ANSWER, before=reply.sentences,
+                             about=self._warning_ids)
+        return self._say(reply.sentences, Kind.ANSWER, self._listen(Expect.ANYTHING))
 
-    def _change_voice(self, command: Command) -> list[Action]:
-        session, limits = self._session, self.limits
-        rate, volume = session.rate, session.volume
-        if command == Command.SLOWER:
-            rate = max(limits.min_rate, rate - limits.rate_step)
-        elif command == Command.FASTER:
-            rate = min(limits.max_rate, rate + limits.rate_step)
-        elif command == Command.LOUDER:
-            volume = round(min(limits.max_volume, volume + limits.volume_step), 2)
-        else:
-            volume = round(max(limits.min_volume, volume - limits.volume_step), 2)
-        changed, at_limit = _SETTING_WORDS[command]
-        if (rate, volume) == (session.rate, session.volume):
-            return self._say((at_limit,) + self._pending_question(), Kind.SETTING, self._listen_here())
-        session.rate, session.volume = rate, volume
-        return [self.voice, *self._say((changed,) + self._pending_question(), Kind.SETTING, self._listen_here())]
-
-    def _more(self) -> list[Action]:
+    def _emergency(self, found: Match) -> list[Action]:
         session = self._session
-        reply = session.last_reply
-        if reply is None:
-            sentences: tuple[str, ...] = ("Tell me about your pain first: where it hurts and what it feels like.",)
-        elif not reply.more or session.more_said:
-            sentences = ("That's all I have on that. You can ask: when should I see a doctor?",)
-        else:
-            session.more_said = True
-            sentences = reply.more
-        return self._say(sentences + self._pending_question(), Kind.MORE, self._listen_here())
+        session.state, session.context, session.follow_up, session.pending = State.READY, "", None, None
+        session.safety_done = True
+        kind = next((e.kind for e in self._domain.emergencies if e.id == getattr(found, "emergency", None)), "emergency")
+        wording = self._domain.crisis_answer if kind == "crisis" else self._domain.emergency_answer
+        text = wording.format(number=self._emergency_number, crisis_line=self._crisis_line)
+        reply = Reply(tuple(s for s in text.split("\n") if s.strip()) or (text,))
+        session.last_reply, session.more_said = reply, False
+        return self._say(reply.sentences, Kind.EMERGENCY, self._listen(Expect.ANYTHING))
 
-    def _farewell(self) -> list[Action]:
-        goodbye = ("Goodbye. Take care.",)
-        if not self.kiosk:
-            self._session.state = State.ENDED
-            return self._say(goodbye, Kind.GOODBYE, Exit())
-        self._session = self._new_session()
-        return self._say(goodbye, Kind.GOODBYE, ForgetPerson(), self.voice,
-                         self._listen(Expect.DESCRIPTION, quiet=True))
-
-    # --- helpers -------------------------------------------------------------------------
-
-    def _new_session(self, rate: int | None = None, volume: float | None = None) -> _Session:
-        limits = self.limits
-        return _Session(rate=limits.rate if rate is None else rate, volume=limits.volume if volume is None else volume)
-
-    def _pending_question(self) -> tuple[str, ...]:
-        """The question still waiting for an answer, asked again after a side request."""
+    def _not_understood(self) -> list[Action]:
         session = self._session
-        if session.state == State.CONFIRMING:
-            return (self._read_back(session.pending),)
-        if session.state == State.FOLLOW_UP and session.last_said and session.last_said.kind == Kind.QUESTION:
-            return session.last_said.sentences
-        return ()
+        session.failures += 1
+        if session.failures >= 2 and self._kb is not None:
+            return self._ask_where()
+        sentence = self._prompts.not_sure.format(example=self._domain.example)
+        return self._say((sentence,), Kind.NOT_SURE, self._listen(Expect.DESCRIPTION))
 
-    def _listen_here(self) -> Listen:
-        """Listen the way the current state needs (a yes/no answer is short)."""
-        state = self._session.state
-        if state == State.CONFIRMING:
-            return self._listen(Expect.YES_NO)
-        return self._listen(Expect.DESCRIPTION if state == State.FOLLOW_UP else Expect.ANYTHING)
+    # --- reading what was said ------------------------------------------------------------------
 
-    def _listen(self, expect: Expect, quiet: bool = False) -> Listen:
-        return Listen(expect, self.timing.quiet_listen if quiet else self.timing.listen)
+    def _reading(self) -> Callable[[str], str]:
+        """How an utterance is read: a follow-up answer together with the description it is about."""
+        session = self._session
+        if session.context and session.follow_up is not None:
+            question, context = session.follow_up, session.context
+            return lambda text: question.combine(context, text)
+        return lambda text: text
 
-    def _say(self, sentences: Sequence[str], kind: Kind | str, *after: Action) -> list[Action]:
-        kind = Kind(kind)
-        say = Say(tuple(sentences), kind.value)
-        if kind in _REPLAYABLE:
-            self._session.last_said = say
-        self._after_speech = after
-        return [say]
+    def _reclassify(self, text: str, heard: Utterance) -> Utterance:
+        """The words after a "no" ("no, pain in my calf"), classified as a fresh utterance."""
+        return classify(Heard(text, heard.confidence, typed=heard.typed), self._listen_here().expect,
+                        self._understand, reading=self._reading(), min_confidence=self._min_confidence)
 
-    @staticmethod
-    def _greet_first(actions: list[Action]) -> list[Action]:
-        """A new person spoke to an idle kiosk: greet, then answer what they said in the same breath."""
-        return [Say(GREETING + a.sentences, a.kind) if isinstance(a, Say) and GREETING[0] not in a.sentences else a
-                for a in actions]
-
+    def _with_fallback(self, found: Match) -> Match:
+        """No dead ends: a description in scope with nothing to explain gets the pack's overview."""
+        if self._kb is None or found.out_of_scope or found.topics or found.warnings:
+            return found
+        overview = next((t for t in self._kb.topics if t.kind == "overview"), None)
+        return replace(found, topics=(TopicScore(overview.id, 0.0),)) if overview else found

@@ -63,8 +63,13 @@ class Kind(str, Enum):
     ANSWER = "answer"
     MORE = "more"
     WARNINGS = "warnings"
-    CONFIRM = "confirm"  # a yes/no read-back
+    CONFIRM = "confirm"  # a yes/no read-back of what was heard
+    CHECK = "check"  # a yes/no question about warning signs (`Say.about`): a sign that may be misheard, or the safety check
     QUESTION = "question"  # the follow-up question
+    WHERE = "where"  # guided: where it hurts, from a short list of places (`Say.about`)
+    WHICH = "which"  # guided: which warning sign (`Say.about`)
+    EMERGENCY = "emergency"  # call the emergency number or a crisis line now
+    NOT_SURE = "not_sure"  # the words could not be understood well enough to answer
     NO_MATCH = "no_match"
     PROMPT = "prompt"
     HELP = "help"
@@ -83,8 +88,15 @@ class Expect(str, Enum):
 
 @dataclass(frozen=True)
 class Say:
+    """Speak `sentences`; `about` names what a question in them asks about (warning or location ids).
+
+    An answer may end with a question (the safety check): the `Listen` that follows says what
+    kind of reply is expected.
+    """
+
     sentences: tuple[str, ...]
     kind: str
+    about: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,18 @@ from knowledge.model import Match, Reply, TopicScore
 from knowledge.reply import compose_reply, warnings_overview
 from voice.conversation.commands import _PHRASES, Command
 from voice.conversation.events import Expect
-from voice.conversation.dialogue import (
-    GREETING, HELP, KNEE_QUESTION, WHERE_QUESTION, WORSE_QUESTION, Dialogue, Exit, ForgetPerson, Heard, Idle,
-    Listen, NoInput, Say, SetVoice, SpeechDone, Start, State, StopKey, StopSpeaking, Timing, VoiceLimits,
-)
+from voice.conversation.dialogue import Dialogue, State, Timing, VoiceLimits
+from voice.conversation.events import (Exit, ForgetPerson, Heard, Idle, Listen, NoInput, Say, SetVoice, SpeechDone,
+                                       Start, StopKey, StopSpeaking)
+from voice.conversation.prompts import load_prompts
+from voice.conversation.turns import YES_NO
+from voice.conversation.stand_in import StandInDomain
 from paths import CASES
 
+DOMAIN = StandInDomain()
+GREETING = (DOMAIN.greeting,)
+HELP = tuple(s.format(example=DOMAIN.example) for s in load_prompts().help)
+KNEE_QUESTION, WHERE_QUESTION, WORSE_QUESTION = DOMAIN.follow_ups
 LIMITS = VoiceLimits()
 WARNING_SIGNS = ("WARNING SIGNS: see a doctor for these.",)
 
@@ -99,6 +105,13 @@ class Talk:
     def start(self) -> Talk:
         self.turn(Start())
         return self
+
+
+def person(dialogue: Dialogue) -> str:
+    """Everything the dialogue holds that a freshly built one does not (its wording is the same for everyone)."""
+    fresh = vars(Dialogue(dialogue._understand, dialogue._respond, warning_signs=dialogue._warning_signs,
+                          kb=dialogue._kb, kiosk=dialogue.kiosk))
+    return repr({k: v for k, v in vars(dialogue).items() if repr(v) != repr(fresh.get(k))})
 
 
 def say_of(actions: list) -> Say | None:
@@ -252,7 +265,7 @@ def test_low_confidence_is_read_back_and_yes_answers_it(text):
     talk = ready()
     actions, after = talk.hear(text, confidence=0.3)
     assert say_of(actions) == Say((f"I heard: {text}. Is that right?",), "confirm")
-    assert after == [Listen(Expect.YES_NO, Timing().listen)]
+    assert after == [Listen(Expect.YES_NO, Timing().listen, YES_NO)]
     actions, _ = talk.hear("yeah")
     assert talk.knowledge.understood[-1] == text
     assert say_of(actions).kind in ("answer", "question", "no_match")
@@ -281,7 +294,7 @@ def test_saying_it_again_instead_of_yes_or_no_is_understood_afresh():
     assert say_of(actions).kind == "answer" and talk.d.state == State.READY
 
 
-@pytest.mark.parametrize("text,confirm", [("hello there", True), ("thank you", True), ("calf", False),
+@pytest.mark.parametrize("text,confirm", [("zebra", True), ("hello zebra", True), ("calf", False),
                                           ("knee", False), ("help", False), ("my left knee hurts", False)])
 def test_very_short_utterances_are_read_back_unless_known(text, confirm):
     talk = ready()
@@ -396,7 +409,7 @@ def test_no_input_reprompts_three_times_more_clearly_then_goes_quiet(state):
     assert after[-1].timeout == Timing().quiet_listen
     for _ in range(3):
         actions = talk.send(NoInput())
-        assert actions == [Listen(actions[0].expect, Timing().quiet_listen)]
+        assert len(actions) == 1 and actions[0].timeout == Timing().quiet_listen
     if state == "confirming":
         assert "I heard: calf. Is that right?" in prompts[0].sentences
     actions, _ = talk.hear("pain at the front of my knee")  # speech brings it back
@@ -441,7 +454,7 @@ def test_repeat_after_slower_replays_the_answer_not_the_setting():
 def test_a_description_with_command_words_is_a_description(text):
     talk = answered()
     actions, _ = talk.hear(text)
-    assert talk.knowledge.understood[-1].startswith(text)
+    assert any(u.startswith(text) for u in talk.knowledge.understood)  # other readings are matched too
     assert not any(isinstance(a, (SetVoice, StopSpeaking)) for a in actions)
     assert say_of(actions).kind in ("answer", "question")
 
@@ -482,7 +495,7 @@ def test_kiosk_forgets_everything_about_the_person_after_the_idle_timeout():
     assert after == [ForgetPerson(), SetVoice(LIMITS.rate, LIMITS.volume), Listen(Expect.DESCRIPTION, Timing().quiet_listen)]
     fresh = Dialogue(talk.knowledge.understand, talk.knowledge.respond, warning_signs=WARNING_SIGNS, kiosk=True)
     assert talk.d._session == fresh._session
-    assert "zebra" not in repr(vars(talk.d)) and "knee hurts" not in repr(vars(talk.d))
+    assert "zebra" not in person(talk.d) and "knee hurts" not in person(talk.d)
     assert talk.send(Idle(600)) == []  # nobody there: no second goodbye
     actions, _ = talk.hear("say that again")  # the next person cannot hear the last one's answer
     assert say_of(actions).sentences == GREETING
@@ -608,9 +621,8 @@ def test_real_calf_follow_up_uses_what_makes_it_worse():
 
 
 def test_real_examples_we_give_are_answered_without_a_question():
-    from voice.conversation.dialogue import EXAMPLE
     talk = real_talk()
-    actions, _ = talk.hear(EXAMPLE)
+    actions, _ = talk.hear(DOMAIN.example)
     assert say_of(actions).kind == "answer"
 
 
@@ -656,7 +668,7 @@ def test_real_kiosk_reset_leaves_nothing_of_the_person():
     talk.send(Idle(60))
     talk.send(SpeechDone())
     assert talk.d.state == State.AWAITING_PERSON and talk.d.voice == SetVoice(LIMITS.rate, LIMITS.volume)
-    assert "calf" not in repr(vars(talk.d)) and "walk" not in repr(vars(talk.d))
+    assert "calf" not in person(talk.d) and "walk" not in person(talk.d)
 
 
 @pytest.mark.parametrize("text,opening", [("no", "All right."), ("nope", "All right."), ("yes", "Go ahead")])
@@ -678,3 +690,13 @@ def test_a_warning_sign_heard_with_low_confidence_is_answered_at_once():
     talk = real_talk()
     say = say_of(talk.hear("i can't bear weight on my leg", 0.3)[0])
     assert say.sentences[0].startswith("Important") and talk.d.state == State.READY
+
+
+@pytest.mark.parametrize("text", ["hello there", "thank you", "Thank you!", "ok thanks", "hi"])
+def test_politeness_is_understood_not_read_back(text):
+    talk = ready()
+    actions, _ = talk.hear(text)
+    assert say_of(actions).kind in ("greeting", "prompt") and talk.d.state == State.READY
+    talk = answered()
+    actions, _ = talk.hear(text)
+    assert say_of(actions).sentences == (load_prompts().polite,)

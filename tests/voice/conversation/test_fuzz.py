@@ -19,8 +19,9 @@ from knowledge.loader import load_knowledge
 from knowledge.matcher import match
 from knowledge.model import Match, TopicScore
 from knowledge.reply import compose_reply, warnings_overview
-from voice.conversation.dialogue import (Dialogue, Exit, ForgetPerson, Heard, Idle, Listen, NoInput, Say, SetVoice, SpeechDone,
-                            Start, StopKey, StopSpeaking, Timing)
+from voice.conversation.dialogue import Dialogue, Timing
+from voice.conversation.events import (Exit, ForgetPerson, Heard, Idle, Listen, NoInput, Say, SetVoice, SpeechDone,
+                                       Start, StopKey, StopSpeaking)
 from paths import CASES as CASES_DIR
 
 KB = load_knowledge()

@@ -1,0 +1,90 @@
+"""Guided questions for when open recognition fails, and the one safety check per conversation.
+
+After two utterances in a row that could not be understood, the person is asked where it hurts
+from a short list of places (answers a narrow grammar can hear), then the safety check, then the
+explanation for that place. The safety check is the pack's one yes/no question that covers every
+warning sign, asked once and only when nothing said so far raised or ruled them out; "yes" asks
+which sign, and that sign's advice is given.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from knowledge.model import KnowledgeBase, Match
+from voice.conversation.events import Action, Expect, Kind
+from voice.conversation.session import Pending, Question, State
+from voice.conversation.turns import Turns
+
+
+class Guided(Turns):
+    """The guided path and the safety check; the `Dialogue` supplies understanding and answers."""
+
+    _kb: KnowledgeBase | None
+    _understand: Callable[[str], Match]
+
+    def _answer(self, found: Match) -> list[Action]:
+        raise NotImplementedError
+
+    def _with_fallback(self, found: Match) -> Match:
+        raise NotImplementedError
+
+    def _ask_where(self) -> list[Action]:
+        """Open recognition failed twice: ask where it hurts from a short list the recogniser can hear."""
+        session = self._session
+        session.state, session.context, session.follow_up, session.pending = State.GUIDED, "", None, None
+        session.failures = 0
+        sentence = self._prompts.guided_where.format(places=self._prompts.spoken_list(self._places()))
+        return self._say((sentence,), Kind.WHERE, self._listen_here(), about=self._location_ids)
+
+    def _place_chosen(self, place: str) -> list[Action]:
+        """Then the safety check (once), then the explanation for that place."""
+        assert self._kb is not None
+        title = self._kb.location(place).title
+        explanation = self._with_fallback(self._understand(self._prompts.place_reading.format(place=title)))
+        self._session.state = State.READY
+        if self._session.safety_done or not self._safety_question:
+            return self._answer(explanation)
+        self._session.safety_done = True
+        return self._ask(Pending(Question.SAFETY, self._safety_question, match=explanation), Kind.CHECK,
+                         about=self._warning_ids)
+
+    def _ask_which_sign(self, explanation: Match | None) -> list[Action]:
+        session = self._session
+        session.state, session.explain_next = State.WHICH_SIGN, explanation
+        sentence = self._prompts.which_sign.format(signs=self._prompts.spoken_list(self._choices()))
+        return self._say((sentence,), Kind.WHICH, self._listen_here(), about=self._warning_ids)
+
+    def _sign_named(self, found: Match | None) -> list[Action]:
+        """The sign they named is advised (with the explanation due); none understood: every sign's advice."""
+        session = self._session
+        explanation, session.explain_next = session.explain_next, None
+        session.state = State.READY
+        if found is None:
+            return self._say(self._warning_signs, Kind.WARNINGS, self._listen(Expect.ANYTHING))
+        if explanation is not None:
+            found = replace(explanation, warnings=found.warnings)
+        return self._answer(found)
+
+    def _choices(self) -> tuple[str, ...]:
+        if self._session.state == State.GUIDED:
+            return self._places()
+        if self._session.state == State.WHICH_SIGN and self._kb is not None:
+            return tuple(w.title.lower() for w in self._kb.warnings)
+        return ()
+
+    def _places(self) -> tuple[str, ...]:
+        return tuple(loc.title for loc in self._kb.locations) if self._kb is not None else ()
+
+    @property
+    def _location_ids(self) -> tuple[str, ...]:
+        return tuple(loc.id for loc in self._kb.locations) if self._kb is not None else ()
+
+    @property
+    def _warning_ids(self) -> tuple[str, ...]:
+        return tuple(w.id for w in self._kb.warnings) if self._kb is not None else ()
+
+    @property
+    def _safety_question(self) -> str:
+        return self._domain.safety_question if self._kb is not None else ""
+

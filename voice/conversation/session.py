@@ -1,0 +1,88 @@
+"""What the dialogue remembers about the person in front of it, and the limits it works within.
+
+A `Session` is replaced whole when a person leaves (kiosk) or asks to start again, so nothing
+of one person can reach the next.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from knowledge.model import Match, Reply
+from voice.conversation.commands import Command
+from voice.conversation.events import Say
+from voice.conversation.follow_up import FollowUp
+
+
+@dataclass(frozen=True)
+class VoiceLimits:
+    """Speech rate (words per minute, pyttsx3) and volume (0-1): defaults, steps and bounds."""
+
+    rate: int = 160
+    rate_step: int = 25
+    min_rate: int = 85
+    max_rate: int = 260
+    volume: float = 0.7
+    volume_step: float = 0.15
+    min_volume: float = 0.25
+    max_volume: float = 1.0
+
+
+@dataclass(frozen=True)
+class Timing:
+    listen: float = 8.0  # how long a Listen waits for speech to start
+    quiet_listen: float = 30.0  # after the prompts ran out, or while nobody is there
+    wait_listen: float = 30.0  # after "wait"
+    idle: float = 60.0  # kiosk: silence before the person is taken to have left
+    wait_extension: float = 120.0  # kiosk: extra silence allowed after "wait"
+
+
+class State(str, Enum):
+    AWAITING_PERSON = "awaiting_person"  # kiosk: nobody there yet; greet when speech arrives
+    READY = "ready"  # waiting for a description or a command
+    CONFIRMING = "confirming"  # asked a yes/no question (a read-back, a warning sign, the safety check)
+    FOLLOW_UP = "follow_up"  # asked one question about a vague description
+    GUIDED = "guided"  # open recognition failed twice: asked where it hurts from a short list
+    WHICH_SIGN = "which_sign"  # the person said yes to the safety check: asked which sign
+    ENDED = "ended"
+
+
+class Question(str, Enum):
+    """What a pending yes/no question is about."""
+
+    READ_BACK = "read_back"  # "I heard: ... Is that right?"
+    SIGN = "sign"  # "Did you say you can't put weight on your leg?"
+    SAFETY = "safety"  # the pack's safety question, once per conversation
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A yes/no question waiting for its answer, and what "yes" means."""
+
+    question: Question
+    sentence: str
+    text: str = ""  # READ_BACK: the utterance to understand on "yes"
+    command: Command | None = None  # READ_BACK of a command that could throw the conversation away
+    match: Match | None = None  # SIGN: the reading to answer on "yes"; SAFETY: the answer to give on "no"
+    otherwise: Match | None = None  # SIGN: the reading to answer on "no"
+
+
+@dataclass
+class Session:
+    """Everything about the current person."""
+
+    rate: int
+    volume: float
+    state: State = State.AWAITING_PERSON
+    present: bool = False  # has spoken since the last reset
+    last_said: Say | None = None
+    last_reply: Reply | None = None
+    more_said: bool = False
+    pending: Pending | None = None
+    context: str = ""  # the description a follow-up question is about
+    follow_up: FollowUp | None = None
+    no_inputs: int = 0
+    failures: int = 0  # utterances in a row that could not be understood
+    explain_next: Match | None = None  # what to explain once the person has said which sign they have
+    safety_done: bool = False  # warning signs were raised, ruled out or asked about
+    waiting: bool = False  # "wait" was said: longer time limits until they speak again

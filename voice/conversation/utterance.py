@@ -1,0 +1,95 @@
+"""Classify one utterance, once: a command, a yes/no answer, politeness, a description, an emergency.
+
+The dialogue's handlers then only decide what to do with a typed `Utterance` in their state;
+none of them looks at the words again.
+"""
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from knowledge.model import Match
+from knowledge.understanding import Understanding, understand
+from voice.conversation.commands import Command, find_command, is_polite, leading_command, word_count, yes_or_no
+from voice.conversation.events import Expect, Heard
+
+
+class Kind(str, Enum):
+    EMPTY = "empty"  # nothing but whitespace or control characters
+    COMMAND = "command"
+    ANSWER = "answer"  # yes or no (with a correction after it, when a yes/no question was asked)
+    POLITENESS = "politeness"  # thanks, a greeting, an acknowledgement
+    DESCRIPTION = "description"
+    EMERGENCY = "emergency"
+
+
+@dataclass(frozen=True)
+class Utterance:
+    kind: Kind
+    text: str = ""  # printable
+    typed: bool = False
+    confidence: float = 1.0
+    command: Command | None = None
+    yes: bool | None = None  # ANSWER: True for yes, False for no
+    rest: str = ""  # ANSWER: what followed it ("no, pain in my calf")
+    understanding: Understanding | None = None  # DESCRIPTION and EMERGENCY
+
+    @property
+    def match(self) -> Match:
+        assert self.understanding is not None, self.kind
+        return self.understanding.match
+
+    @property
+    def known(self) -> bool:
+        """The description names something the knowledge base knows (a topic, a place or a sign)."""
+        found = self.understanding.match if self.understanding else None
+        return bool(found and (found.topics or found.locations or found.warnings))
+
+    @property
+    def words(self) -> int:
+        return word_count(self.text)
+
+
+def printable(text: str) -> str:
+    """Text without control or format characters, whitespace runs made single spaces.
+
+    What was heard is read back aloud and captioned, so a typed escape sequence or a stray
+    NUL must reach neither the synthesiser nor the kiosk's screen.
+    """
+    kept = "".join(" " if c.isspace() else c for c in text if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf"))
+    return " ".join(kept.split())
+
+
+def classify(heard: Heard, expect: Expect, match: Callable[[str], Match], *,
+             reading: Callable[[str], str] = lambda text: text, min_confidence: float | None = None) -> Utterance:
+    """What `heard` is, given what the dialogue expects next.
+
+    `reading` turns the words into the description to understand (a follow-up answer is read
+    together with the description it is about). A yes or no followed by more words is an answer
+    only when a yes/no question is pending; otherwise the whole is a description ("no, my leg hurts").
+    """
+    text = printable(heard.text)
+    base = dict(text=text, typed=heard.typed, confidence=heard.confidence)
+    if not text:
+        return Utterance(Kind.EMPTY, **base)
+    command = find_command(text)
+    if command is not None:
+        return Utterance(Kind.COMMAND, command=command, **base)
+    yes, rest = yes_or_no(text)
+    if expect == Expect.YES_NO and yes is not None:
+        return Utterance(Kind.ANSWER, yes=yes, rest=rest, **base)
+    if is_polite(text):
+        return Utterance(Kind.POLITENESS, **base)
+    if yes is not None and not rest:
+        return Utterance(Kind.ANSWER, yes=yes, **base)
+    options = {} if min_confidence is None else {"min_confidence": min_confidence}
+    understood = understand(reading(text), match, confidence=heard.confidence, typed=heard.typed,
+                            alternatives=heard.alternatives, **options)
+    padded = leading_command(text)
+    said = understood.match if padded is None or reading(text) == text else match(text)
+    if padded is not None and not (said.topics or said.locations or said.warnings):
+        return Utterance(Kind.COMMAND, command=padded, **base)  # "repeat off": the recogniser padded a command
+    kind = Kind.EMERGENCY if getattr(understood.match, "emergency", None) else Kind.DESCRIPTION
+    return Utterance(kind, understanding=understood, **base)
