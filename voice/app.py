@@ -46,13 +46,7 @@ def run_assistant(settings: Settings, mode: Mode) -> None:
     match("", kb)  # builds the phrase index now rather than during the first person's turn
     recording = RecordingLog.start(settings.log_dir) if settings.log_dir else None
     captions = Captions(sys.stdout, settings.large, recording.transcript if recording else None)
-    dialogue = Dialogue(
-        lambda text: match(text, kb), lambda found: compose_reply(found, kb),
-        warning_signs=warnings_overview(kb).sentences, kb=kb, kiosk=settings.kiosk,
-        keyboard=mode.text, speech=not (mode.text and settings.mute),
-        limits=VoiceLimits(rate=settings.rate, volume=settings.volume),
-        timing=Timing(listen=settings.listen_timeout, idle=settings.idle_timeout),
-    )
+    dialogue = build_dialogue(kb, settings, keyboard=mode.text, speech=not (mode.text and settings.mute))
     with ExitStack() as stack:
         user_input, reopen = _input(settings, mode, kb, captions, stack, recording)
         speaker = _speaker(settings, mode, stack)
@@ -61,6 +55,17 @@ def run_assistant(settings: Settings, mode: Mode) -> None:
             stack.enter_context(StopKeyWatcher(assistant.stop_speaking))
             captions.note("Press Space or Escape to cut me off while I am speaking. Ctrl-C quits.")
         assistant.run()
+
+
+def build_dialogue(kb: KnowledgeBase, settings: Settings, keyboard: bool = False, speech: bool = True) -> Dialogue:
+    """The conversation exactly as the assistant holds it (the sessions evaluation talks to this one too)."""
+    return Dialogue(
+        lambda text: match(text, kb), lambda found: compose_reply(found, kb),
+        warning_signs=warnings_overview(kb).sentences, kb=kb, kiosk=settings.kiosk,
+        keyboard=keyboard, speech=speech,
+        limits=VoiceLimits(rate=settings.rate, volume=settings.volume),
+        timing=Timing(listen=settings.listen_timeout, idle=settings.idle_timeout),
+    )
 
 
 def _input(settings: Settings, mode: Mode, kb: KnowledgeBase, captions: Captions, stack: ExitStack,

@@ -9,6 +9,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from knowledge.evaluation import CasesError, evaluate, load_cases
@@ -17,9 +18,10 @@ from knowledge.matcher import match
 from knowledge.model import KnowledgeBase
 from knowledge.reply import compose_reply
 from voice.app import Mode, run_assistant
-from voice.settings import ENGINES, default_config_path, load_settings
+from voice.settings import ENGINES, Settings, default_config_path, load_settings
 from voice.asr.choice import build_recognizer
 from voice.errors import VoiceError
+from voice.tools.sessions_file import holds_sessions, load_sessions
 from voice.tools.transcribe import transcribe_file
 
 EXIT_USER_ERROR = 2
@@ -120,11 +122,13 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the match and reply as JSON")
     ask.set_defaults(handler=_ask)
 
-    ev = sub.add_parser("eval", help="score the matcher on a cases file")
-    ev.add_argument("cases", type=Path)
+    ev = sub.add_parser("eval", help="score understanding on a cases file, or whole conversations on a sessions file")
+    ev.add_argument("cases", type=Path, metavar="FILE.yaml", help="a cases or a sessions file")
     ev.add_argument("--json", action="store_true")
-    ev.add_argument("--engine", choices=ENGINES, default="auto", help="recogniser for audio cases")
-    ev.add_argument("--model", metavar="DIR", help="Vosk model for audio cases")
+    ev.add_argument("--engine", choices=ENGINES, default="auto", help="recogniser for audio cases and sessions")
+    ev.add_argument("--model", metavar="DIR", help="Vosk model for audio cases and sessions")
+    ev.add_argument("--tts-command", metavar="CMD", help="sessions: the person's voice, a command line with "
+                    "{text} and {wav} (default: the built-in synthesiser)")
     ev.set_defaults(handler=_eval)
 
     kb = sub.add_parser("kb", help="knowledge base tools")
@@ -157,6 +161,8 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     kb = load_knowledge(args.kb)
+    if holds_sessions(args.cases):
+        return _eval_sessions(args, kb)
     cases = load_cases(args.cases)
     summary = evaluate(cases, kb, _transcriber(args, kb) if any(c.audio for c in cases) else None)
     scores = summary.scores()
@@ -178,6 +184,20 @@ def _eval(args: argparse.Namespace) -> int:
                 "out_of_scope_accuracy", "in_scope_called_out_of_scope", "word_error_rate"):
         value = scores[key]
         print(f"{key.replace('_', ' ')}: {'n/a' if value is None else f'{100 * value:.1f}%'}")
+    return 0
+
+
+def _eval_sessions(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    from voice.tools.sessions_eval import evaluate_sessions, format_sessions, summarise
+
+    sessions = load_sessions(args.cases)
+    settings = replace(Settings(), engine=args.engine, model=args.model, knowledge=args.kb)
+    results, notice = evaluate_sessions(sessions, kb, settings, args.tts_command)
+    print(notice, file=sys.stderr)
+    if args.json:
+        print(json.dumps({"summary": summarise(results), "sessions": [r.as_json() for r in results]}, indent=2))
+    else:
+        print(format_sessions(results))
     return 0
 
 
