@@ -26,7 +26,7 @@ class Said:
 
     @property
     def answered(self) -> bool:
-        """An answer of substance: after it, the simulated person says goodbye."""
+        """An answer of substance (the emergency answer is known by its `Say.kind`): then the person says goodbye."""
         return bool(self.warnings or self.topics or self.locations or self.out_of_scope)
 
 

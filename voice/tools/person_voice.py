@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Protocol
 
 from voice.audio.format import SAMPLE_RATE
-from voice.audio.wavfile import load_wav, resample_pcm
+from voice.audio.convert import resample_pcm
+from voice.audio.wavfile import load_wav
 from voice.errors import VoiceError
 from voice.tts.synthesizer import Synthesizer
 

@@ -24,11 +24,12 @@ from knowledge.model import KnowledgeBase, Match
 from voice.app import build_dialogue
 from voice.asr.choice import build_recognizer
 from voice.asr.recognizer import Recognizer
-from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
+from voice.audio.convert import to_int16_pcm
+from voice.audio.format import SAMPLE_RATE
 from voice.audio.memory import MemorySource
 from voice.audio.wavfile import load_wav
 from voice.conversation.dialogue import Dialogue
-from voice.conversation.events import Exit, Heard, Listen, NoInput, Say, SetVoice, SpeechDone, Start
+from voice.conversation.events import Exit, Heard, Kind, Listen, NoInput, Say, SetVoice, SpeechDone, Start
 from voice.session.listening import SpokenInput
 from voice.tools.assistant_said import AssistantListener
 from voice.settings import Settings
@@ -93,7 +94,7 @@ class SessionRunner:
         person = SimulatedPerson(case, self._kb, self._understand)
         actions: deque = deque(dialogue.handle(Start()))
         said: list[str] = []
-        kind, heard, answered = "", "", False
+        kind, about, answered = "", (), False
         listen: Listen | None = None
         for _ in range(MAX_ACTIONS):
             action = actions.popleft() if actions else listen
@@ -103,19 +104,18 @@ class SessionRunner:
                 self._assistant_voice.rate = action.rate
             elif isinstance(action, Say):
                 said += action.sentences
-                kind = action.kind
+                kind, about = action.kind, action.about
                 answered = self._note_said(action, result) or answered
                 actions.extend(dialogue.handle(SpeechDone()))
             elif isinstance(action, Listen):
                 listen = action
                 if result.person_turns >= MAX_PERSON_TURNS:
                     break
-                words = person.reply(Asked(tuple(said), kind, action, answered, heard))
+                words = person.reply(Asked(tuple(said), kind, action, answered, about))
                 said = []
                 recording = case.audio if result.person_turns == 0 else None
                 event = self._hear(words, action, recording)
-                heard = event.text if isinstance(event, Heard) else ""
-                result.turns.append(Turn("person", words, heard))
+                result.turns.append(Turn("person", words, event.text if isinstance(event, Heard) else ""))
                 actions.extend(dialogue.handle(event))
         return result
 
@@ -124,12 +124,13 @@ class SessionRunner:
         result.turns.append(Turn("assistant", " ".join(say.sentences)))
         result.assistant_seconds += sum(self._assistant_voice.synthesize(s).duration for s in say.sentences)
         reading = self._listener.hear(say.sentences)
+        answered = reading.answered or say.kind == Kind.EMERGENCY.value
         for found, into in ((reading.warnings, result.warnings_advised), (reading.topics, result.topics_explained),
                             (reading.locations, result.locations_explained)):
             into += [i for i in found if i not in into]
-        if reading.answered and result.person_turns_to_first_explanation is None:
+        if answered and result.person_turns_to_first_explanation is None:
             result.person_turns_to_first_explanation = result.person_turns
-        return reading.answered
+        return answered
 
     def _hear(self, words: str, listen: Listen, recording: Path | None) -> Heard | NoInput:
         """The person's words through `SpokenInput` and the recogniser (a recording, when the case has one)."""
@@ -150,7 +151,7 @@ def as_heard(speech: bytes, words: str) -> bytes:
     level = float(np.sqrt(np.mean(loud**2))) if loud.size else 1000.0
     rng = np.random.default_rng(zlib.crc32(words.encode("utf-8")))
     padded += rng.standard_normal(padded.size) * level * 10 ** (-FLOOR_DB / 20)
-    return np.clip(np.rint(padded), -32768, 32767).astype("<i2").tobytes()
+    return to_int16_pcm(padded)
 
 
 def summarise(results: list[SessionResult]) -> dict[str, float | int | None]:

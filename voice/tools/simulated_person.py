@@ -6,8 +6,8 @@ which, their own description again when asked for detail, their last words again
 repeat or re-prompted, and "goodbye" once the assistant has answered (advice, an explanation, or
 its out-of-scope answer).
 
-What a question is about is read from the dialogue's `Say.kind`, the `Listen` that follows it
-and the knowledge base's reading of the question's words: no hook into the dialogue is needed.
+What a question is about is read from the dialogue's `Say.kind` and `Say.about`, the `Listen`
+that follows it, and, for a question that names nothing, the knowledge base's reading of its words.
 """
 from __future__ import annotations
 
@@ -38,8 +38,8 @@ class Asked:
     sentences: tuple[str, ...]
     kind: str  # the Kind of the last Say
     listen: Listen
-    answered: bool  # in these sentences the assistant gave advice, an explanation or its out-of-scope answer
-    heard: str = ""  # what the recogniser made of the person's last words
+    answered: bool  # in these sentences the assistant gave advice, an explanation, its out-of-scope or emergency answer
+    about: tuple[str, ...] = ()  # the ids the question asks about (`Say.about`)
 
 
 class SimulatedPerson:
@@ -67,24 +67,36 @@ class SimulatedPerson:
     def _choose(self, asked: Asked) -> str:
         if not self._last_words:
             return self.case.says
+        truth, kind, expect = self.case.truth, asked.kind, asked.listen.expect
         question = _question(asked.sentences)
-        expect = asked.listen.expect
-        if question is not None and expect == Expect.YES_NO:
-            return self._yes_no(question, asked.heard)
-        if question is not None and (expect == Expect.CHOICE or asked.kind == Kind.QUESTION.value):
+        if expect == Expect.YES_NO:
+            if kind == Kind.CONFIRM.value:
+                return self._read_back(question or " ".join(asked.sentences))
+            if asked.about:  # a warning sign, the safety check, or places: yes when any of them is true
+                return YES if set(asked.about) & set(truth.warnings + truth.locations) else NO
+            if kind == Kind.PROMPT.value and self._last_answer:  # the same question asked again
+                return self._last_answer
+            return self._yes_no(question) if question else self._last_answer or NO
+        if kind == Kind.WHICH.value:
+            return warning_words(truth.warnings[0], self._kb) if truth.warnings else NONE_OF_THEM
+        if kind == Kind.WHERE.value:
+            return place_words(truth.locations[0], self._kb) if truth.locations else DONT_KNOW
+        if question is not None and (expect == Expect.CHOICE or kind == Kind.QUESTION.value):
             return self._choice(question, expect == Expect.CHOICE)
         if self._owe_goodbye:
             return GOODBYE
-        # A re-prompt, or a request to say it again.
-        return (self._last_answer if expect == Expect.YES_NO else "") or self._last_words
+        return self._last_words  # a re-prompt, or a request to say it again
 
-    def _yes_no(self, question: str, heard: str) -> str:
+    def _read_back(self, question: str) -> str:
+        """Yes when what was read back keeps every place and warning sign of what they said."""
+        meant = self._understand(self._last_words)
+        read = self._understand(question)
+        kept = set(meant.locations) <= set(read.locations) and set(meant.warnings) <= set(read.warnings)
+        return YES if kept else NO
+
+    def _yes_no(self, question: str) -> str:
+        """A yes/no question with nothing to say what it is about: read its words."""
         truth = self.case.truth
-        if heard and normalise(heard) in normalise(question):  # a read-back of what was heard
-            meant = self._understand(self._last_words)
-            read = self._understand(question)
-            kept = set(meant.locations) <= set(read.locations) and set(meant.warnings) <= set(read.warnings)
-            return YES if kept else NO
         about = self._understand(question)
         if about.warnings:
             return YES if set(about.warnings) & set(truth.warnings) else NO
@@ -93,14 +105,11 @@ class SimulatedPerson:
         return NO_THANKS
 
     def _choice(self, question: str, asked_choice: bool) -> str:
-        """A question with an open or a listed answer: a place, a sign, or their description again."""
+        """A follow-up question: a place when it asks where, else their description again."""
         truth = self.case.truth
         about = self._understand(question)
-        if len(about.warnings) > len(about.locations):
-            return warning_words(truth.warnings[0], self._kb) if truth.warnings else NONE_OF_THEM
         plain = f" {normalise(question)} "
-        offers_places = asked_choice and bool(about.locations)
-        if offers_places or any(f" {word} " in plain for word in WHERE_WORDS):
+        if (asked_choice and about.locations) or any(f" {word} " in plain for word in WHERE_WORDS):
             return place_words(truth.locations[0], self._kb) if truth.locations else DONT_KNOW
         return self.case.says
 

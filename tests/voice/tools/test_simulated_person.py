@@ -39,16 +39,26 @@ def test_yes_no_about_a_warning_sign_follows_the_truth():
     swollen, calm = person(warnings=("swelling_redness_warmth",)), person()
     for someone in (swollen, calm):
         greeted(someone)
-    question = ("Is your knee swollen, red or warm?",)
-    assert swollen.reply(Asked(question, Kind.CONFIRM.value, YES_NO, False, "my knee hurts")) == "yes"
-    assert calm.reply(Asked(question, Kind.CONFIRM.value, YES_NO, False, "my knee hurts")) == "no"
+    check = Asked(("Did you say your knee is swollen?",), Kind.CHECK.value, YES_NO, False, ("swelling_redness_warmth",))
+    assert swollen.reply(check) == "yes"
+    assert calm.reply(check) == "no"
 
 
 def test_a_question_about_several_signs_is_yes_when_any_is_true():
     someone = person(warnings=("numbness_tingling_weakness",))
     greeted(someone)
-    question = ("Do you have any swelling, numbness, or can you not put weight on the leg?",)
-    assert someone.reply(Asked(question, Kind.CONFIRM.value, YES_NO, False, "x")) == "yes"
+    every = tuple(sign.id for sign in KB.warnings)
+    safety = Asked(("Knee pain often ...", "Do you have any of these: ...?"), Kind.ANSWER.value, YES_NO, True, every)
+    assert someone.reply(safety) == "yes"
+    assert someone.reply(Asked(("Please say yes or no.", "Do you have any of these: ...?"), Kind.PROMPT.value,
+                               YES_NO, False)) == "yes"
+
+
+def test_a_yes_no_question_that_names_nothing_is_read_from_its_words():
+    someone = person(warnings=("cannot_bear_weight",))
+    greeted(someone)
+    assert someone.reply(Asked(("Can you not put weight on your leg?",), "question", YES_NO, False)) == "yes"
+    assert someone.reply(Asked(("Would you like to hear more?",), "question", YES_NO, False)) == "no thank you"
 
 
 def test_a_read_back_is_yes_only_when_it_keeps_every_place_and_sign_said():
@@ -56,28 +66,42 @@ def test_a_read_back_is_yes_only_when_it_keeps_every_place_and_sign_said():
     greeted(someone)
     kept = "my knee hurts and my calf is swollen"
     lost = "my knee hurts and my golf is swollen"
-    assert someone.reply(Asked((f"I heard: {kept}. Is that right?",), Kind.CONFIRM.value, YES_NO, False, kept)) == "yes"
-    assert someone.reply(Asked((f"I heard: {lost}. Is that right?",), Kind.CONFIRM.value, YES_NO, False, lost)) == "no"
+    assert someone.reply(Asked((f"I heard: {kept}. Is that right?",), Kind.CONFIRM.value, YES_NO, False)) == "yes"
+    assert someone.reply(Asked((f"I heard: {lost}. Is that right?",), Kind.CONFIRM.value, YES_NO, False)) == "no"
 
 
 def test_asked_where_names_the_first_true_place_or_does_not_know():
     someone, nowhere = person(locations=("lower_back", "knee")), person(locations=())
     for who in (someone, nowhere):
         greeted(who)
-    asked = Asked(("Where does it hurt most: the knee, the calf, the thigh or the hip?",), Kind.QUESTION.value,
-                  CHOICE, False)
+    places = tuple(location.id for location in KB.locations)
+    asked = Asked(("Where does it hurt most: the knee, the calf, the thigh or the hip?",), Kind.WHERE.value,
+                  CHOICE, False, places)
     assert someone.reply(asked) == "my lower back"
     assert nowhere.reply(asked) == "i don't know"
     assert place_words("calf", KB) == "my calf"
+    follow_up = Asked(("Where in your leg do you feel it?",), Kind.QUESTION.value, DESCRIBE, False)
+    assert someone.reply(follow_up) == "my lower back"
 
 
 def test_asked_which_sign_describes_the_first_true_one_in_everyday_words():
-    someone = person(warnings=("cannot_bear_weight",))
-    greeted(someone)
-    signs = "Which one is it: swelling, numbness, or you cannot put weight on it?"
-    said = someone.reply(Asked((signs,), Kind.QUESTION.value, CHOICE, False))
+    someone, calm = person(warnings=("cannot_bear_weight",)), person()
+    for who in (someone, calm):
+        greeted(who)
+    which = Asked(("Which one is it: swelling, numbness, ...?",), Kind.WHICH.value, CHOICE, False,
+                  tuple(sign.id for sign in KB.warnings))
+    said = someone.reply(which)
     assert said == warning_words("cannot_bear_weight", KB)
     assert match(said, KB).warnings == ("cannot_bear_weight",)
+    assert calm.reply(which) == "none of them"
+
+
+def test_an_emergency_answer_or_a_safety_no_is_followed_by_goodbye():
+    someone = person()
+    greeted(someone)
+    every = tuple(sign.id for sign in KB.warnings)
+    assert someone.reply(Asked(("Knee pain ...", "Any of these?"), Kind.ANSWER.value, YES_NO, True, every)) == "no"
+    assert someone.reply(Asked(("Good.",), Kind.PROMPT.value, Listen(Expect.ANYTHING, 8.0), False)) == "goodbye"
 
 
 def test_asked_for_detail_says_the_description_again_and_a_re_prompt_gets_the_last_words():
@@ -85,7 +109,7 @@ def test_asked_for_detail_says_the_description_again_and_a_re_prompt_gets_the_la
     greeted(someone)
     worse = Asked(("What makes it worse: walking, stairs, kneeling, or sport?",), Kind.QUESTION.value, DESCRIBE, False)
     assert someone.reply(worse) == "it aches when i climb stairs"
-    someone.reply(Asked(("I heard: it aches. Is that right?",), Kind.CONFIRM.value, YES_NO, False, "it aches"))
+    someone.reply(Asked(("I heard: it aches. Is that right?",), Kind.CONFIRM.value, YES_NO, False))
     again = Asked(("Sorry. Please say it again.",), Kind.PROMPT.value, DESCRIBE, False)
     assert someone.reply(again) == "it aches when i climb stairs"
 
