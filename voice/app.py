@@ -16,9 +16,9 @@ from knowledge.matcher import match
 from knowledge.model import KnowledgeBase
 from knowledge.reply import compose_reply, warnings_overview
 from voice.session.captions import Captions
-from voice.settings import Settings
+from voice.settings import Settings, voice_limits
 from voice.audio.format import AudioSink
-from voice.conversation.dialogue import Dialogue, Timing, VoiceLimits
+from voice.conversation.dialogue import Dialogue, Timing
 from voice.asr.choice import build_recognizer
 from voice.errors import VoiceError
 from voice.session.listening import Input, SpokenInput, TypedInput
@@ -44,14 +44,18 @@ def run_assistant(settings: Settings, mode: Mode) -> None:
     """Run until goodbye, the end of the recording or typed input, or Ctrl-C."""
     kb = load_knowledge(settings.knowledge)
     match("", kb)  # builds the phrase index now rather than during the first person's turn
+    if settings.voice and not settings.mute:
+        from voice.tts.pyttsx3_engine import find_voice, list_voices
+
+        find_voice(settings.voice, list_voices())  # a wrong name stops here, not at the first reply
     recording = RecordingLog.start(settings.log_dir) if settings.log_dir else None
     captions = Captions(sys.stdout, settings.large, recording.transcript if recording else None)
-    dialogue = build_dialogue(kb, settings, keyboard=mode.text, speech=not (mode.text and settings.mute))
+    dialogue = build_dialogue(kb, settings, keyboard=mode.text, speech=not settings.mute)
     with ExitStack() as stack:
         user_input, reopen = _input(settings, mode, kb, captions, stack, recording)
         speaker = _speaker(settings, mode, stack)
         assistant = Assistant(dialogue, user_input, speaker, captions, reopen_input=reopen)
-        if not mode.text and not mode.input_wav:
+        if speaker and not mode.text and not mode.input_wav:
             stack.enter_context(StopKeyWatcher(assistant.stop_speaking))
             captions.note("Press Space or Escape to cut me off while I am speaking. Ctrl-C quits.")
         assistant.run()
@@ -62,8 +66,8 @@ def build_dialogue(kb: KnowledgeBase, settings: Settings, keyboard: bool = False
     return Dialogue(
         lambda text: match(text, kb), lambda found: compose_reply(found, kb),
         warning_signs=warnings_overview(kb).sentences, kb=kb, kiosk=settings.kiosk,
-        keyboard=keyboard, speech=speech,
-        limits=VoiceLimits(rate=settings.rate, volume=settings.volume),
+        keyboard=keyboard, speech=speech, limits=voice_limits(settings),
+        emergency_number=settings.emergency_number, crisis_line=settings.crisis_line or "",
         timing=Timing(listen=settings.listen_timeout, idle=settings.idle_timeout),
     )
 
@@ -93,7 +97,7 @@ def _input(settings: Settings, mode: Mode, kb: KnowledgeBase, captions: Captions
 
 
 def _speaker(settings: Settings, mode: Mode, stack: ExitStack) -> Speaker | None:
-    if mode.text and settings.mute:
+    if settings.mute:
         return None
     from voice.tts.pyttsx3_engine import Pyttsx3Synthesizer
 

@@ -9,7 +9,6 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 from knowledge.evaluation import CasesError, evaluate, load_cases
@@ -18,20 +17,19 @@ from knowledge.matcher import match
 from knowledge.model import KnowledgeBase
 from knowledge.reply import compose_reply
 from voice.app import Mode, run_assistant
-from voice.settings import ENGINES, Settings, default_config_path, load_settings
 from voice.asr.choice import build_recognizer
+from voice.cli_options import (EXIT_USER_ERROR, Parser, add_command, global_options, refuse_unused, run_options,
+                               settings_of, spoken_commands)
 from voice.errors import VoiceError
+from voice.settings import ENGINES, add_options
 from voice.tools.sessions_file import holds_sessions, load_sessions
 from voice.tools.transcribe import transcribe_file
 
-EXIT_USER_ERROR = 2
-
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "handler", None):
-        args.handler = _run
+    refuse_unused(parser, args)
     try:
         return args.handler(args) or 0
     except KnowledgeError as error:
@@ -42,110 +40,92 @@ def main(argv: list[str] | None = None) -> int:
     except (VoiceError, CasesError) as error:
         print(f"symptom-voice: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except OSError as error:  # a file or folder the person named; the specific cases say more
+        print(f"symptom-voice: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("\nGoodbye.", file=sys.stderr)
         return 130
 
 
-def _run_options() -> argparse.ArgumentParser:
-    """Options of the assistant itself, accepted with or without the word `run`."""
-    options = argparse.ArgumentParser(add_help=False)
-    group = options.add_argument_group("assistant (symptom-voice [run])")
-    group.add_argument("--config", metavar="FILE", help=f"settings file (default: {default_config_path()} if present)")
-    group.add_argument("--engine", choices=ENGINES, help="speech recogniser (default: auto)")
-    group.add_argument("--model", metavar="DIR", help="Vosk model directory")
-    group.add_argument("--text", action="store_true", help="type instead of speaking")
-    group.add_argument("--mute", action="store_true", default=None, help="with --text: print replies, do not speak")
-    group.add_argument("--kiosk", action="store_true", default=None, help="forget each person after the idle timeout")
-    group.add_argument("--large", action="store_true", default=None, help="large, high-contrast captions")
-    group.add_argument("--input", metavar="FILE.wav", help="listen to a recording instead of the microphone")
-    group.add_argument("--output", metavar="FILE.wav", help="write speech to a file instead of the speaker")
-    group.add_argument("--log", metavar="DIR", help="save transcripts and heard audio here (nothing is saved otherwise)")
-    group.add_argument("--input-device", metavar="NAME|N", help="microphone by name or number (see: devices)")
-    group.add_argument("--output-device", metavar="NAME|N", help="speaker by name or number")
-    group.add_argument("--rate", type=int, help="speech rate, words per minute")
-    group.add_argument("--volume", type=float, help="speech volume, 0 to 1")
-    group.add_argument("--voice", help="espeak-ng voice id or part of its name")
-    group.add_argument("--silence", type=float, help="seconds of silence that end what you say")
-    group.add_argument("--idle-timeout", type=float, help="kiosk: seconds of silence before the next person")
-    return options
-
-
-def _parser() -> argparse.ArgumentParser:
-    run_options = _run_options()
-    parser = argparse.ArgumentParser(prog="symptom-voice", parents=[run_options], description=(
-        "Offline voice assistant: explains how knee problems can cause pain elsewhere in the leg. "
+def build_parser() -> argparse.ArgumentParser:
+    """Every command and option of `symptom-voice`."""
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = Parser(prog="symptom-voice", epilog=spoken_commands(), formatter_class=raw, description=(
+        "Offline voice assistant: explains how knee problems can cause pain elsewhere in the leg.\n"
         "General information, not a diagnosis. With no command, starts the assistant."))
-    parser.add_argument("--kb", metavar="DIR", help="knowledge base directory (default: the bundled one)")
+    global_options(parser)
+    run_options(parser)
+    parser.set_defaults(handler=_run, options=None)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+    add_command(sub, "run", "start the assistant (the default)", _run, lambda p: run_options(p, suppress=True),
+                epilog=spoken_commands(), formatter_class=raw).set_defaults(options=None)
 
-    run = sub.add_parser("run", parents=[run_options], help="start the assistant (the default)")
-    run.set_defaults(handler=_run)
+    def transcribe(p: argparse.ArgumentParser) -> None:
+        p.add_argument("file", metavar="FILE.wav", help="the recording (any WAV; converted to 16 kHz mono)")
+        add_options(p, ("engine", "model"), suppress=True)
+        p.add_argument("--json", action="store_true", help="text, words with times, engine, real-time factor")
+    add_command(sub, "transcribe", "print what a recogniser hears in a WAV file", _transcribe, transcribe)
 
-    tr = sub.add_parser("transcribe", help="print what a recogniser hears in a WAV file")
-    tr.add_argument("file", metavar="FILE.wav")
-    tr.add_argument("--engine", choices=ENGINES, default="auto")
-    tr.add_argument("--model", metavar="DIR")
-    tr.add_argument("--json", action="store_true", help="text, words with times, engine, real-time factor")
-    tr.set_defaults(handler=_transcribe)
+    def say(p: argparse.ArgumentParser) -> None:
+        p.add_argument("words", metavar="TEXT", help="the words to speak, in quotes")
+        p.add_argument("--output", metavar="FILE.wav", default=argparse.SUPPRESS,
+                       help="write the speech to this file instead of the speaker")
+        add_options(p, ("rate", "volume", "voice", "output_device"), suppress=True)
+    add_command(sub, "say", "speak a text (or write it to a WAV file)", _say, say)
 
-    say = sub.add_parser("say", help="speak a text (or write it to a WAV file)")
-    say.add_argument("text")
-    say.add_argument("--output", metavar="FILE.wav")
-    say.add_argument("--rate", type=int, default=160)
-    say.add_argument("--volume", type=float, default=0.9)
-    say.add_argument("--voice")
-    say.set_defaults(handler=_say)
+    def voices(p: argparse.ArgumentParser) -> None:
+        p.add_argument("match", nargs="?", help="show only voices whose id, name or language contains this")
+    add_command(sub, "voices", "list the espeak-ng voices for --voice", _voices, voices)
 
-    bench = sub.add_parser("bench", help="measure start-up, endpointing and reply latency on the spoken fixtures")
-    bench.add_argument("--engine", choices=ENGINES, default="auto", help="auto: every engine that is installed")
-    bench.add_argument("--repeats", type=int, default=1)
-    bench.add_argument("--json", action="store_true")
-    bench.set_defaults(handler=_bench)
-
-    devices = sub.add_parser("devices", help="list microphones and speakers (* marks the defaults)")
-    devices.set_defaults(handler=_devices)
+    def bench(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--engine", choices=ENGINES, default=argparse.SUPPRESS,
+                       help="auto (the default): every engine that is installed")
+        p.add_argument("--repeats", type=int, default=1, help="times to run over the fixtures (default 1)")
+        p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    add_command(sub, "bench", "measure start-up, endpointing and reply latency on the spoken fixtures", _bench, bench)
+    add_command(sub, "devices", "list microphones and speakers (* marks the defaults)", _devices)
 
     model = sub.add_parser("model", help="the Vosk speech model")
     model_sub = model.add_subparsers(title="model commands", metavar="MODEL_COMMAND", required=True)
-    download = model_sub.add_parser("download", help="download and install the small English Vosk model")
-    download.add_argument("--url", default=None)
-    download.add_argument("--sha256", default=None)
-    download.add_argument("--dest", metavar="DIR", default=None)
-    download.set_defaults(handler=_model_download)
-    status = model_sub.add_parser("status", help="which models are installed where")
-    status.add_argument("--model", metavar="DIR")
-    status.set_defaults(handler=_model_status)
 
-    ask = sub.add_parser("ask", help="answer a typed description and print the reply")
-    ask.add_argument("text")
-    ask.add_argument("--json", action="store_true", help="print the match and reply as JSON")
-    ask.set_defaults(handler=_ask)
+    def download(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--url", default=None, help="download from here instead (file:// works offline)")
+        p.add_argument("--sha256", default=None, help="checksum the download must have (needed with --url)")
+        p.add_argument("--dest", metavar="DIR", default=None, help="install here (default: ~/.cache/vosk)")
+    add_command(model_sub, "download", "download and install the small English Vosk model", _model_download, download)
+    add_command(model_sub, "status", "which models are installed where", _model_status,
+                lambda p: p.add_argument("--model", metavar="DIR", help="also check this model folder"))
 
-    ev = sub.add_parser("eval", help="score understanding on a cases file, or whole conversations on a sessions file")
-    ev.add_argument("cases", type=Path, metavar="FILE.yaml", help="a cases or a sessions file")
-    ev.add_argument("--json", action="store_true")
-    ev.add_argument("--engine", choices=ENGINES, default="auto", help="recogniser for audio cases and sessions")
-    ev.add_argument("--model", metavar="DIR", help="Vosk model for audio cases and sessions")
-    ev.add_argument("--tts-command", metavar="CMD", help="sessions: the person's voice, a command line with "
-                    "{text} and {wav} (default: the built-in synthesiser)")
-    ev.set_defaults(handler=_eval)
+    def ask(p: argparse.ArgumentParser) -> None:
+        p.add_argument("words", metavar="TEXT", help="what hurts, in your own words, in quotes")
+        p.add_argument("--json", action="store_true", help="print the match and reply as JSON")
+    add_command(sub, "ask", "answer a typed description and print the reply", _ask, ask)
+
+    def ev(p: argparse.ArgumentParser) -> None:
+        p.add_argument("cases", type=Path, metavar="FILE.yaml",
+                       help="a cases or a sessions file (see the README's Evaluation section)")
+        p.add_argument("--json", action="store_true", help="print the scores and each case or session as JSON")
+        add_options(p, ("engine", "model"), suppress=True)
+        p.add_argument("--tts-command", metavar="CMD", help="sessions: the person's voice, a command line with "
+                       "{text} and {wav} (default: the built-in synthesiser)")
+    add_command(sub, "eval", "score understanding on a cases file, or whole conversations on a sessions file",
+                _eval, ev)
 
     kb = sub.add_parser("kb", help="knowledge base tools")
     kb_sub = kb.add_subparsers(title="kb commands", metavar="KB_COMMAND", required=True)
-    check = kb_sub.add_parser("check", help="validate a knowledge directory (exit 0 only when clean)")
-    check.add_argument("dir", nargs="?", help="directory (default: --kb or the bundled one)")
-    check.set_defaults(handler=_kb_check)
+    add_command(kb_sub, "check", "validate a knowledge directory (exit 0 only when clean)", _kb_check,
+                lambda p: p.add_argument("dir", nargs="?", help="directory (default: --kb or the bundled one)"))
     return parser
 
 
 def _ask(args: argparse.Namespace) -> int:
-    kb = load_knowledge(args.kb)
-    result = match(args.text, kb)
+    kb = load_knowledge(settings_of(args).knowledge)
+    result = match(args.words, kb)
     reply = compose_reply(result, kb)
     if args.json:
         print(json.dumps({
-            "text": args.text,
+            "text": args.words,
             "topics": [{"id": t.id, "kind": kb.topic(t.id).kind, "title": kb.topic(t.id).title, "score": t.score}
                        for t in result.topics],
             "locations": list(result.locations),
@@ -191,7 +171,7 @@ def _eval_sessions(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     from voice.tools.sessions_eval import evaluate_sessions, format_sessions, summarise
 
     sessions = load_sessions(args.cases)
-    settings = replace(Settings(), engine=args.engine, model=args.model, knowledge=args.kb)
+    settings = settings_of(args)
     results, notice = evaluate_sessions(sessions, kb, settings, args.tts_command)
     print(notice, file=sys.stderr)
     if args.json:
@@ -202,26 +182,21 @@ def _eval_sessions(args: argparse.Namespace, kb: KnowledgeBase) -> int:
 
 
 def _transcriber(args: argparse.Namespace, kb: KnowledgeBase) -> Callable[[Path], str]:
-    ears = build_recognizer(kb, args.engine, args.model)
+    settings = settings_of(args)
+    ears = build_recognizer(kb, settings.engine, settings.model)
     print(ears.notice, file=sys.stderr)
     return lambda path: transcribe_file(path, ears.recognizer).transcript.text
 
 
 def _run(args: argparse.Namespace) -> int:
-    overrides = {
-        "engine": args.engine, "model": args.model, "kiosk": args.kiosk, "large": args.large, "mute": args.mute,
-        "log_dir": args.log, "input_device": args.input_device, "output_device": args.output_device,
-        "rate": args.rate, "volume": args.volume, "voice": args.voice, "silence": args.silence,
-        "idle_timeout": args.idle_timeout, "knowledge": args.kb,
-    }
-    settings = load_settings(args.config, overrides)
-    run_assistant(settings, Mode(text=args.text, input_wav=args.input, output_wav=args.output))
+    run_assistant(settings_of(args), Mode(text=bool(args.text), input_wav=args.input, output_wav=args.output))
     return 0
 
 
 def _transcribe(args: argparse.Namespace) -> int:
-    kb = load_knowledge(args.kb)
-    ears = build_recognizer(kb, args.engine, args.model)
+    settings = settings_of(args)
+    kb = load_knowledge(settings.knowledge)
+    ears = build_recognizer(kb, settings.engine, settings.model)
     result = transcribe_file(Path(args.file), ears.recognizer)
     if args.json:
         print(json.dumps({
@@ -236,9 +211,12 @@ def _transcribe(args: argparse.Namespace) -> int:
 
 
 def _say(args: argparse.Namespace) -> int:
+    if not any(character.isalnum() for character in args.words):
+        raise VoiceError('nothing to say: give the words in quotes, for example: symptom-voice say "Hello"')
+    settings = settings_of(args)
     from voice.tts.pyttsx3_engine import Pyttsx3Synthesizer
 
-    audio = Pyttsx3Synthesizer(rate=args.rate, volume=args.volume, voice=args.voice).synthesize(args.text)
+    audio = Pyttsx3Synthesizer(rate=settings.rate, volume=settings.volume, voice=settings.voice).synthesize(args.words)
     if args.output:
         from voice.audio.wavfile import WavSink
 
@@ -246,7 +224,7 @@ def _say(args: argparse.Namespace) -> int:
     else:
         from voice.audio.devices import SpeakerSink
 
-        sink = SpeakerSink()
+        sink = SpeakerSink(settings.output_device)
     try:
         sink.play(audio)
     finally:
@@ -254,10 +232,22 @@ def _say(args: argparse.Namespace) -> int:
     return 0
 
 
+def _voices(args: argparse.Namespace) -> int:
+    from voice.tts.pyttsx3_engine import list_voices
+
+    wanted = (args.match or "").lower()
+    shown = [v for v in list_voices() if wanted in " ".join((v.id, v.name, *v.languages)).lower()]
+    if not shown:
+        raise VoiceError(f"no espeak-ng voice matches {args.match!r}: run 'symptom-voice voices' to see them all")
+    for voice in shown:
+        print(f"{voice.id:<24} {voice.name}  ({', '.join(voice.languages)})")
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from voice.tools.bench import format_bench, run_bench
 
-    result = run_bench([args.engine], repeats=args.repeats)
+    result = run_bench([args.engine or "auto"], repeats=args.repeats)
     if args.json:
         for engine, reason in result["skipped"].items():
             print(f"{engine}: left out: {reason}", file=sys.stderr)
@@ -302,7 +292,7 @@ def _model_status(args: argparse.Namespace) -> int:
 
 
 def _kb_check(args: argparse.Namespace) -> int:
-    directory = args.dir or args.kb
+    directory = args.dir or settings_of(args).knowledge
     problems = check_knowledge(directory)
     where = directory or "bundled knowledge base"
     if problems:

@@ -1,15 +1,29 @@
-"""Settings: defaults, the YAML config file, then command-line options, in that order of strength.
+"""Settings, declared once: defaults, then the YAML config file, then command-line options.
 
-Every key is documented in the README; an unknown key or a wrong type stops the program with a
-message naming the file and the key, because a silently ignored setting at a kiosk is a bug
-nobody will notice.
+Each setting is one field of `Settings`; its metadata holds the help text, the command-line flag,
+the range (with its unit) and, for the voice, the step a spoken "faster" or "quieter" takes. The
+type comes from the annotation. Validation, the argparse options and the dialogue's `VoiceLimits`
+are all derived from these fields, so a bound can no longer disagree with itself (the dialogue
+once stopped "faster" at 260 words per minute while the config allowed 400).
+
+A stdlib dataclass with field metadata rather than pydantic + pydantic-settings: about twenty flat
+scalars do not justify two more dependencies (one a compiled extension) on an offline kiosk, and
+both pydantic's messages and pydantic-settings' command-line source would need rewording to name
+where a bad value came from (`--rate` or `FILE:key`), which takes a few lines here.
+
+An unknown key, a wrong type or a value out of range stops the program with one line naming
+where the value came from, because a silently ignored setting at a kiosk is a bug nobody notices.
 """
 from __future__ import annotations
 
+import argparse
+import difflib
+import math
 import os
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import yaml
 
@@ -19,34 +33,104 @@ ENGINES = ("auto", "vosk", "pocketsphinx")
 
 
 @dataclass(frozen=True)
+class Spec:
+    """What the program knows about one setting besides its type and default."""
+
+    help: str
+    flag: str | None = None  # command-line option; None: config file only
+    metavar: str | None = None
+    low: float | None = None  # inclusive range
+    high: float | None = None
+    unit: str = ""
+    step: float | None = None  # what one spoken "faster"/"louder" changes
+    choices: tuple[str, ...] = ()
+
+
+def _setting(default: Any, help: str, **spec: Any) -> Any:
+    return field(default=default, metadata={"spec": Spec(help, **spec)})
+
+
+@dataclass(frozen=True)
 class Settings:
-    engine: str = "auto"  # auto: Vosk when a model is found, else PocketSphinx
-    model: str | None = None  # Vosk model directory
-    input_device: str | None = None  # name or index; None: the system default
-    output_device: str | None = None
-    rate: int = 160  # speech rate, words per minute
-    volume: float = 0.7  # 0 to 1
-    voice: str | None = None  # pyttsx3 voice id or part of its name
-    silence: float = 0.5  # seconds of silence that end an utterance
-    restrict_vocabulary: bool = False  # Vosk: only the knowledge base's and the commands' words
-    listen_timeout: float = 8.0  # seconds to wait for speech before a re-prompt
-    idle_timeout: float = 60.0  # kiosk: seconds of silence before the next person is greeted
-    kiosk: bool = False
-    knowledge: str | None = None  # knowledge directory; None: the bundled one
-    mute: bool = False  # keyboard mode: print replies without speaking them
-    large: bool = False  # large, high-contrast captions
-    log_dir: str | None = None  # write transcripts and audio here; None: nothing is written
+    engine: str = _setting("auto", "speech recogniser; auto: Vosk when a model is found, else PocketSphinx",
+                           flag="--engine", choices=ENGINES)
+    model: str | None = _setting(None, "Vosk model folder", flag="--model", metavar="DIR")
+    input_device: str | None = _setting(None, "microphone by name (part of it) or number (see: symptom-voice devices)",
+                                        flag="--input-device", metavar="NAME|N")
+    output_device: str | None = _setting(None, "speaker by name (part of it) or number (see: symptom-voice devices)",
+                                         flag="--output-device", metavar="NAME|N")
+    # espeak-ng speaks anything below 80 words per minute at 80 (measured: 40, 60 and 80 all take 6.21 s).
+    rate: int = _setting(160, "speaking rate", flag="--rate", metavar="WPM", low=80, high=400,
+                         unit="words per minute", step=25)
+    # Below 0.1 (-20 dB) speech is lost at a kiosk; no speech at all is --mute.
+    volume: float = _setting(0.7, "speaking volume", flag="--volume", metavar="LEVEL", low=0.1, high=1.0, step=0.15)
+    voice: str | None = _setting(None, "espeak-ng voice id or part of its name (see: symptom-voice voices)",
+                                 flag="--voice", metavar="VOICE")
+    silence: float = _setting(0.5, "pause that ends what you say", flag="--silence", metavar="SECONDS",
+                              low=0.2, high=3.0, unit="seconds")
+    restrict_vocabulary: bool = _setting(False,
+                                         "Vosk only: recognise just the knowledge base's and the commands' words")
+    listen_timeout: float = _setting(8.0, "wait for speech this long before a gentle re-prompt",
+                                     low=1.0, high=600.0, unit="seconds")
+    idle_timeout: float = _setting(60.0, "kiosk: silence before the next person is greeted", flag="--idle-timeout",
+                                   metavar="SECONDS", low=5.0, high=86400.0, unit="seconds")
+    kiosk: bool = _setting(False, "kiosk: forget each person after the idle timeout", flag="--kiosk")
+    knowledge: str | None = _setting(None, "knowledge folder (default: the bundled one)", flag="--kb", metavar="DIR")
+    mute: bool = _setting(False, "print replies without speaking them (typed, spoken or recorded input)", flag="--mute")
+    large: bool = _setting(False, "large, high-contrast captions", flag="--large")
+    log_dir: str | None = _setting(None, "save transcripts and heard audio here (nothing is saved otherwise)",
+                                   flag="--log", metavar="DIR")
+    emergency_number: str = _setting("your local emergency number", "what to call in an emergency, as it is said",
+                                     flag="--emergency-number", metavar="NUMBER")
+    crisis_line: str | None = _setting(None, "a crisis line to name to someone who speaks of harming themselves",
+                                       flag="--crisis-line", metavar="NUMBER")
 
 
-_TYPES: dict[str, tuple[type, ...]] = {
-    "engine": (str,), "model": (str,), "input_device": (str, int), "output_device": (str, int),
-    "rate": (int,), "volume": (int, float), "voice": (str,), "silence": (int, float),
-    "listen_timeout": (int, float), "idle_timeout": (int, float), "kiosk": (bool,),
-    "restrict_vocabulary": (bool,), "knowledge": (str,),
-    "mute": (bool,), "large": (bool,), "log_dir": (str,),
-}
-_RANGES = {"rate": (60, 400), "volume": (0.0, 1.0), "silence": (0.2, 3.0), "listen_timeout": (1.0, 600.0),
-           "idle_timeout": (5.0, 86400.0)}
+@dataclass(frozen=True)
+class Declared:
+    """One setting as declared: name, value type (without None), whether None is allowed, default, spec."""
+
+    name: str
+    type: type
+    optional: bool
+    default: Any
+    spec: Spec
+
+
+def _declare() -> dict[str, Declared]:
+    hints = get_type_hints(Settings)
+    declared = {}
+    for f in fields(Settings):
+        kinds = get_args(hints[f.name]) if get_origin(hints[f.name]) in (Union, UnionType) else (hints[f.name],)
+        (kind,) = [k for k in kinds if k is not type(None)]
+        declared[f.name] = Declared(f.name, kind, type(None) in kinds, f.default, f.metadata["spec"])
+    return declared
+
+
+DECLARED = _declare()
+
+
+def _bound(name: str, part: str) -> Any:
+    return DECLARED[name].type(getattr(DECLARED[name].spec, part))
+
+
+@dataclass(frozen=True)
+class VoiceLimits:
+    """Speech rate and volume for the dialogue: the starting values, and the steps and bounds of
+    the spoken voice commands, which are the settings' own steps and ranges."""
+
+    rate: int = DECLARED["rate"].default
+    rate_step: int = _bound("rate", "step")
+    min_rate: int = _bound("rate", "low")
+    max_rate: int = _bound("rate", "high")
+    volume: float = DECLARED["volume"].default
+    volume_step: float = _bound("volume", "step")
+    min_volume: float = _bound("volume", "low")
+    max_volume: float = _bound("volume", "high")
+
+
+def voice_limits(settings: Settings) -> VoiceLimits:
+    return VoiceLimits(rate=settings.rate, volume=settings.volume)
 
 
 def default_config_path() -> Path:
@@ -55,17 +139,64 @@ def default_config_path() -> Path:
 
 
 def load_settings(path: Path | str | None = None, overrides: dict[str, Any] | None = None) -> Settings:
-    """Defaults, then the config file (`path`, or the default location if it exists), then `overrides`."""
+    """Defaults, then the config file (`path`, or the default location if it exists), then `overrides`.
+
+    `overrides` come from the command line, by setting name; None means "not given". Their
+    errors name the setting's flag, the file's errors name `FILE:key`.
+    """
     explicit = path is not None
     path = Path(path) if path else default_config_path()
     values: dict[str, Any] = {}
     if explicit or path.exists():
-        values = _read(path)
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    for key, value in values.items():
-        _check(path, key, value)
-    settings = replace(Settings(), **{k: (str(v) if k.endswith("_device") else v) for k, v in values.items()})
-    return settings
+        values = {key: check(key, value, f"{path}:{key}") for key, value in _read(path).items()}
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = check(key, value, DECLARED[key].spec.flag or key)
+    return Settings(**values)
+
+
+def check(name: str, value: Any, where: str) -> Any:
+    """`value` for setting `name` as its declared type (text from the command line is parsed);
+    VoiceError naming `where` when it is not acceptable."""
+    declared = DECLARED[name]
+    spec = declared.spec
+    if value is None:
+        if declared.optional:
+            return None
+        raise VoiceError(f"{where}: needs a value (default: {declared.default})")
+    value = _as_type(declared.type, value, where)
+    if spec.choices and value not in spec.choices:
+        raise VoiceError(f"{where}: must be one of {', '.join(spec.choices)} (got {value!r})")
+    if spec.low is not None and not spec.low <= value <= spec.high:
+        unit = f" {spec.unit}" if spec.unit else ""
+        raise VoiceError(f"{where}: must be between {spec.low:g} and {spec.high:g}{unit} (got {value:g})")
+    return value
+
+
+def _as_type(kind: type, value: Any, where: str) -> Any:
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        raise VoiceError(f"{where}: must be true or false (got {value!r})")
+    if kind is str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)  # `input_device: 3`, `emergency_number: 112`
+        if not isinstance(value, str):
+            raise VoiceError(f"{where}: must be text or a whole number (got {value!r})")
+        if not value.strip():
+            raise VoiceError(f"{where}: must not be empty")
+        return value
+    wanted = "a whole number" if kind is int else "a number"
+    if isinstance(value, str):
+        try:
+            value = kind(value)
+        except ValueError:
+            raise VoiceError(f"{where}: must be {wanted} (got {value!r})") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or kind is int and isinstance(value, float):
+        raise VoiceError(f"{where}: must be {wanted} (got {value!r})")
+    if math.isnan(value):
+        raise VoiceError(f"{where}: must be {wanted} (got nan)")
+    return kind(value)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -83,24 +214,46 @@ def _read(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise VoiceError(f"config file {path} must be a mapping of key: value lines")
-    known = {f.name for f in fields(Settings)}
-    unknown = sorted(str(k) for k in data if k not in known)
+    unknown = sorted(str(k) for k in data if k not in DECLARED)
     if unknown:
-        raise VoiceError(f"config file {path}: unknown key(s) {', '.join(unknown)}; "
-                         f"known keys: {', '.join(sorted(known))}")
+        hints = [f"{k} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(k, DECLARED, 1)) else k
+                 for k in unknown]
+        raise VoiceError(f"config file {path}: unknown key(s) {', '.join(hints)}; "
+                         f"known keys: {', '.join(sorted(DECLARED))}")
     return data
 
 
-def _check(path: Path, key: str, value: Any) -> None:
-    if value is None:
-        return
-    types = _TYPES[key]
-    if isinstance(value, bool) and bool not in types or not isinstance(value, types):
-        wanted = " or ".join({"str": "text", "int": "a whole number", "float": "a number", "bool": "true or false"}[t.__name__]
-                             for t in types)
-        raise VoiceError(f"config {path}: '{key}' must be {wanted} (got {value!r})")
-    if key == "engine" and value not in ENGINES:
-        raise VoiceError(f"config {path}: 'engine' must be one of {', '.join(ENGINES)} (got {value!r})")
-    low, high = _RANGES.get(key, (None, None))
-    if low is not None and not low <= value <= high:
-        raise VoiceError(f"config {path}: '{key}' must be between {low} and {high} (got {value})")
+def add_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup, names: tuple[str, ...],
+                suppress: bool = False) -> None:
+    """The command-line options of settings `names`, as declared. Values stay unconverted (None
+    when not given) for `load_settings` to check; `suppress` leaves unset options out of the
+    namespace, so a subcommand does not overwrite an option given before it."""
+    for name in names:
+        declared = DECLARED[name]
+        spec = declared.spec
+        if spec.flag is None:
+            continue
+        default = argparse.SUPPRESS if suppress else None
+        help = spec.help + _help_suffix(declared)
+        if declared.type is bool:
+            parser.add_argument(spec.flag, action=argparse.BooleanOptionalAction, default=default, help=help)
+        else:
+            parser.add_argument(spec.flag, default=default, metavar=spec.metavar, choices=spec.choices or None,
+                                help=help)
+
+
+def _help_suffix(declared: Declared) -> str:
+    spec = declared.spec
+    parts = []
+    if spec.low is not None:
+        parts.append(f"{spec.low:g} to {spec.high:g}{' ' + spec.unit if spec.unit else ''}")
+    if declared.default not in (None, False):
+        default = declared.default
+        parts.append(f"default: {default:g}" if isinstance(default, float) else f"default: {default}")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def dest(name: str) -> str:
+    """The argparse attribute of setting `name`'s option."""
+    flag = DECLARED[name].spec.flag
+    return flag.lstrip("-").replace("-", "_") if flag else name

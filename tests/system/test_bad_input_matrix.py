@@ -484,13 +484,13 @@ KNOWN_KEYS = ", ".join(sorted(f.name for f in fields(Settings)))
 CONFIG_ROWS = {
     "unknown keys": ("rate: 160\nspeed: fast\ncolour: red\n",
                      "config file {path}: unknown key(s) colour, speed; known keys: " + KNOWN_KEYS),
-    "wrong type (text for a number)": ("rate: fast\n", "config {path}: 'rate' must be a whole number (got 'fast')"),
+    "wrong type (text for a number)": ("rate: fast\n", "{path}:rate: must be a whole number (got 'fast')"),
     "wrong type (text for true/false)": ("kiosk: yes please\n",
-                                         "config {path}: 'kiosk' must be true or false (got 'yes please')"),
+                                         "{path}:kiosk: must be true or false (got 'yes please')"),
     "wrong type (list for a device)": ("input_device: [1, 2]\n",
-                                       "config {path}: 'input_device' must be text or a whole number (got [1, 2])"),
-    "out of range": ("rate: 1000\n", "config {path}: 'rate' must be between 60 and 400 (got 1000)"),
-    "not a number": ("volume: .nan\n", "config {path}: 'volume' must be between 0.0 and 1.0 (got nan)"),
+                                       "{path}:input_device: must be text or a whole number (got [1, 2])"),
+    "out of range": ("rate: 1000\n", "{path}:rate: must be between 80 and 400 words per minute (got 1000)"),
+    "not a number": ("volume: .nan\n", "{path}:volume: must be a number (got nan)"),
     "not a mapping": ("- rate\n", "config file {path} must be a mapping of key: value lines"),
     "bad YAML": ("rate: [\n", "config file {path} line 2 is not valid YAML"),
 }

@@ -201,6 +201,11 @@ def _unless_same(answer: bool, rest: str) -> str:
     return "" if yes_or_no(rest) == (answer, "") else rest
 
 
+def command_phrases() -> dict[Command, tuple[str, ...]]:
+    """Each command's phrases, the plainest first (for the help texts)."""
+    return dict(_PHRASES)
+
+
 def spoken_phrases() -> list[str]:
     """Every command and yes/no phrase, for a recogniser's language model or grammar."""
     return [p for phrases in _PHRASES.values() for p in phrases] + list(_YES) + list(_NO)

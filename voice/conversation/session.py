@@ -12,20 +12,7 @@ from knowledge.model import Match, Reply
 from voice.conversation.commands import Command
 from voice.conversation.events import Say
 from voice.conversation.follow_up import FollowUp
-
-
-@dataclass(frozen=True)
-class VoiceLimits:
-    """Speech rate (words per minute, pyttsx3) and volume (0-1): defaults, steps and bounds."""
-
-    rate: int = 160
-    rate_step: int = 25
-    min_rate: int = 85
-    max_rate: int = 260
-    volume: float = 0.7
-    volume_step: float = 0.15
-    min_volume: float = 0.25
-    max_volume: float = 1.0
+from voice.settings import VoiceLimits  # the voice commands' steps and bounds are the settings' own
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ class _SharedEngine:
                 self.engine.setProperty("voice", voice_id)
             except ValueError as error:
                 raise VoiceError(f"espeak-ng voice {voice_id!r} could not be loaded: "
-                                 f"pick another with --voice (see list_voices).") from error
+                                 f"pick another with --voice (see: symptom-voice voices).") from error
             self.voice = voice_id
             self.rate = None  # a new voice brings its own speed
         if rate != self.rate:
@@ -154,7 +154,8 @@ def find_voice(wanted: str, voices: list[VoiceInfo]) -> VoiceInfo:
     exact = [v for v in voices if key in (v.id.lower(), v.name.lower())]
     partial = [v for v in voices if key in v.id.lower() or key in v.name.lower()]
     if not key or not (exact or partial):
-        raise VoiceError(f"No espeak-ng voice matches {wanted!r}: list the voices and pick one by id or name.")
+        raise VoiceError(f"No espeak-ng voice matches {wanted!r}: run 'symptom-voice voices' to list them, "
+                         f"and pick one by id or name.")
     return (exact or partial)[0]
 
 
