@@ -81,8 +81,8 @@ def test_a_bad_config_value_blames_file_and_key(capsys, tmp_path):
 
 
 def test_an_unusable_log_folder_is_one_line(capsys):
-    assert refused(capsys, "--text", "--mute", "--log", "/proc/x") == \
-        "symptom-voice: cannot create the log folder /proc/x (No such file or directory)"
+    line = refused(capsys, "--text", "--mute", "--log", "/proc/x")
+    assert line.startswith("symptom-voice: ") and "/proc/x" in line
 
 
 # --- contradictions ---------------------------------------------------------------------------
