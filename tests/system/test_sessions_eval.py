@@ -11,7 +11,8 @@ import sys
 from paths import AUDIO, ROOT
 
 CLI = [sys.executable, "-m", "voice"]
-VOICE = "espeak-ng -v en-us -s 150 -w {wav} {text}"
+# A tune voice of the voice sets (espeak-ng en-us with room noise), as a --tts-command.
+VOICE = f"{shlex.quote(sys.executable)} {shlex.quote(str(AUDIO / 'voice_sets' / 'voice_set.py'))} speak us {{text}} {{wav}}"
 SESSIONS = """\
 version: 1
 sessions:
