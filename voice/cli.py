@@ -18,8 +18,8 @@ from knowledge.model import KnowledgeBase
 from knowledge.reply import compose_reply
 from voice.app import Mode, run_assistant
 from voice.asr.choice import build_recognizer
-from voice.cli_options import (EXIT_USER_ERROR, Parser, add_command, global_options, refuse_unused, run_options,
-                               settings_of, spoken_commands)
+from voice.cli_options import (EXIT_USER_ERROR, Parser, add_command, global_options, refuse_muted_speech,
+                               refuse_unused, run_options, settings_of, spoken_commands)
 from voice.errors import VoiceError
 from voice.settings import ENGINES, add_options
 from voice.tools.sessions_file import holds_sessions, load_sessions
@@ -189,7 +189,9 @@ def _transcriber(args: argparse.Namespace, kb: KnowledgeBase) -> Callable[[Path]
 
 
 def _run(args: argparse.Namespace) -> int:
-    run_assistant(settings_of(args), Mode(text=bool(args.text), input_wav=args.input, output_wav=args.output))
+    settings = settings_of(args)
+    refuse_muted_speech(args, settings)
+    run_assistant(settings, Mode(text=bool(args.text), input_wav=args.input, output_wav=args.output))
     return 0
 
 

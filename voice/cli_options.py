@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from voice.conversation.commands import command_phrases
+from voice.errors import VoiceError
 from voice.settings import DECLARED, Settings, add_options, default_config_path, dest, load_settings
 
 EXIT_USER_ERROR = 2
@@ -84,6 +85,15 @@ def refuse_unused(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
         for other in unused:
             if option in given and other in given:
                 parser.error(f"{flag(option)} {does}, so {flag(other)} would be ignored: leave one of them out")
+
+
+def refuse_muted_speech(args: argparse.Namespace, settings: Settings) -> None:
+    """VoiceError for a speech option given while the config file turns speech off."""
+    if settings.mute and args.mute is None:
+        for other in _LEAVES_UNUSED["mute"][1]:
+            if getattr(args, other) is not None:
+                raise VoiceError(f"the config file turns speech off (mute: true), so {flag(other)} would be "
+                                 f"ignored: add --no-mute to hear it")
 
 
 def flag(name: str) -> str:

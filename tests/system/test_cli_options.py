@@ -100,6 +100,14 @@ def test_contradictory_options_are_refused(capsys, argv, message):
     assert message in refused(capsys, *argv)
 
 
+def test_speech_options_are_refused_when_the_config_file_mutes(capsys, tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("mute: true\n")
+    assert refused(capsys, "--config", str(path), "--output", "x.wav") == (
+        "symptom-voice: the config file turns speech off (mute: true), so --output would be ignored: "
+        "add --no-mute to hear it")
+
+
 @pytest.mark.parametrize("argv", [["--text", "ask", "knee"], ["--kiosk", "say", "hi"], ["--engine", "vosk", "voices"]])
 def test_an_assistant_option_given_to_another_command_is_refused(capsys, argv):
     assert f"{argv[0]} is an option of the assistant" in refused(capsys, *argv)
