@@ -1,18 +1,20 @@
 """Score the matcher on evaluation cases (format: shared/eval/FORMAT.md).
 
 Audio cases are scored through a `transcribe` callable the caller supplies, so this module
-stays free of audio and engines.
+stays free of audio and engines. When it gives the recogniser's confidence and other guesses
+(a `Transcript`), warning signs the assistant would confirm before advising are listed too.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol, Sequence
 
 import yaml
 
 from knowledge.matcher import match
 from knowledge.model import KnowledgeBase, Match
+from knowledge.understanding import Guess, understand
 from knowledge.text import words
 
 _CASE_KEYS = {"id", "say", "audio", "topics", "locations", "warnings", "out_of_scope"}
@@ -40,6 +42,8 @@ class CaseResult:
     match: Match
     ok: bool
     word_errors: int = 0
+    confirm: tuple[str, ...] = ()  # signs the assistant would ask about ("Did you say ...?") before advising
+    unsure: bool = False  # the assistant would say it is not sure it understood, and explain nothing
 
 
 @dataclass
@@ -58,12 +62,13 @@ class Summary:
         ref_words = sum(len(r.case.say.split()) for r in audio)
         return {
             "cases": len(rs),
-            "warning_recall": _share(warned, lambda r: set(r.case.warnings) <= set(r.match.warnings)),
+            "warning_recall": _share(warned, lambda r: set(r.case.warnings) <= set(r.match.warnings) | set(r.confirm)),
             "warning_false_alarms": _share(calm, lambda r: bool(r.match.warnings)),
             "exact_warnings": _share(rs, lambda r: set(r.case.warnings) == set(r.match.warnings)),
             "topic_hit_at_3": _share(with_topics, _topic_hit),
             "location_recall": (sum(len(set(r.case.locations) & set(r.match.locations)) for r in rs) / listed) if listed else None,
-            "out_of_scope_accuracy": _share(oos, lambda r: not r.match.topics),
+            "confirm_rate": _share(calm, lambda r: bool(r.confirm)),
+            "out_of_scope_accuracy": _share(oos, lambda r: not r.match.topics or r.unsure),
             "in_scope_called_out_of_scope": _share(in_scope, lambda r: r.match.out_of_scope),
             "word_error_rate": (sum(r.word_errors for r in audio) / ref_words) if ref_words else None,
             "passed": sum(r.ok for r in rs),
@@ -112,15 +117,29 @@ def _case(raw: object, number: int, path: Path) -> Case:
                 bool(raw.get("out_of_scope", False)), path.parent / audio if audio else None)
 
 
+class Heard(Protocol):
+    """A transcript with the recogniser's confidence and other guesses (the recogniser's `Transcript`)."""
+
+    text: str
+    confidence: float
+    alternatives: Sequence[Guess]
+
+
 def evaluate(cases: list[Case], kb: KnowledgeBase,
-             transcribe: Callable[[Path], str] | None = None) -> Summary:
-    """Run every case; audio cases go through `transcribe` when it is given, else their `say` text."""
+             transcribe: Callable[[Path], str | Heard] | None = None) -> Summary:
+    """Run every case; audio cases go through `transcribe` when it is given, else their `say` text
+    (exact words: nothing to confirm)."""
     summary = Summary()
     for case in cases:
-        heard = transcribe(case.audio) if case.audio and transcribe else case.say
-        result = match(heard, kb)
-        errors = word_errors(case.say, heard) if case.audio and transcribe else 0
-        summary.results.append(CaseResult(case, heard, result, _passes(case, result), errors))
+        spoken = transcribe(case.audio) if case.audio and transcribe else None
+        heard = case.say if spoken is None else spoken if isinstance(spoken, str) else spoken.text
+        understood = understand(heard, lambda text: match(text, kb), typed=spoken is None,
+                                confidence=getattr(spoken, "confidence", 1.0),
+                                alternatives=getattr(spoken, "alternatives", ()))
+        result = understood.match
+        errors = word_errors(case.say, heard) if spoken is not None else 0
+        summary.results.append(CaseResult(case, heard, result, _passes(case, result), errors,
+                                          understood.confirm, understood.unsure))
     return summary
 
 

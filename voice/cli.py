@@ -18,6 +18,7 @@ from knowledge.model import KnowledgeBase
 from knowledge.reply import compose_reply
 from voice.app import Mode, run_assistant
 from voice.asr.choice import build_recognizer
+from voice.asr.recognizer import Transcript
 from voice.cli_options import (EXIT_USER_ERROR, Parser, add_command, global_options, refuse_muted_speech,
                                refuse_unused, run_options, settings_of, spoken_commands)
 from voice.errors import VoiceError
@@ -150,7 +151,8 @@ def _eval(args: argparse.Namespace) -> int:
         print(json.dumps({"summary": scores, "cases": [{
             "id": r.case.id, "heard": r.heard, "topics": [t.id for t in r.match.topics],
             "locations": list(r.match.locations), "warnings": list(r.match.warnings),
-            "out_of_scope": r.match.out_of_scope, "ok": r.ok} for r in summary.results]}, indent=2))
+            "confirm": list(r.confirm), "out_of_scope": r.match.out_of_scope, "ok": r.ok}
+            for r in summary.results]}, indent=2))
         return 0
     for r in summary.results:
         if not r.ok:
@@ -161,7 +163,7 @@ def _eval(args: argparse.Namespace) -> int:
                   f"warnings {list(r.match.warnings)}{' out of scope' if r.match.out_of_scope else ''}")
     print(f"cases: {scores['cases']}, passed: {scores['passed']}")
     for key in ("warning_recall", "warning_false_alarms", "exact_warnings", "topic_hit_at_3", "location_recall",
-                "out_of_scope_accuracy", "in_scope_called_out_of_scope", "word_error_rate"):
+                "confirm_rate", "out_of_scope_accuracy", "in_scope_called_out_of_scope", "word_error_rate"):
         value = scores[key]
         print(f"{key.replace('_', ' ')}: {'n/a' if value is None else f'{100 * value:.1f}%'}")
     return 0
@@ -181,11 +183,11 @@ def _eval_sessions(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     return 0
 
 
-def _transcriber(args: argparse.Namespace, kb: KnowledgeBase) -> Callable[[Path], str]:
+def _transcriber(args: argparse.Namespace, kb: KnowledgeBase) -> Callable[[Path], Transcript]:
     settings = settings_of(args)
     ears = build_recognizer(kb, settings.engine, settings.model)
     print(ears.notice, file=sys.stderr)
-    return lambda path: transcribe_file(path, ears.recognizer).transcript.text
+    return lambda path: transcribe_file(path, ears.recognizer).transcript
 
 
 def _run(args: argparse.Namespace) -> int:
