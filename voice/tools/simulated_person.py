@@ -19,7 +19,7 @@ from importlib import resources
 import yaml
 
 from knowledge.model import KnowledgeBase, Match
-from voice.conversation.commands import normalise
+from knowledge.text import words
 from voice.conversation.events import Expect, Kind, Listen
 from voice.tools.sessions_file import SessionCase
 
@@ -55,14 +55,14 @@ class SimulatedPerson:
 
     def reply(self, asked: Asked) -> str:
         self._owe_goodbye = self._owe_goodbye or asked.answered
-        words = self._choose(asked)
+        said = self._choose(asked)
         if asked.listen.expect == Expect.YES_NO:
-            self._last_answer = words
+            self._last_answer = said
         else:
-            self._last_words = words
-        if words == GOODBYE:
+            self._last_words = said
+        if said == GOODBYE:
             self._owe_goodbye = False
-        return words
+        return said
 
     def _choose(self, asked: Asked) -> str:
         if not self._last_words:
@@ -108,7 +108,7 @@ class SimulatedPerson:
         """A follow-up question: a place when it asks where, else their description again."""
         truth = self.case.truth
         about = self._understand(question)
-        plain = f" {normalise(question)} "
+        plain = f" {' '.join(words(question))} "
         if (asked_choice and about.locations) or any(f" {word} " in plain for word in WHERE_WORDS):
             return place_words(truth.locations[0], self._kb) if truth.locations else DONT_KNOW
         return self.case.says
