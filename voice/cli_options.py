@@ -32,7 +32,17 @@ class Parser(argparse.ArgumentParser):
     """A usage mistake is one line that says where to look, like every other problem."""
 
     def error(self, message: str) -> NoReturn:
+        unknown = message.split(": ", 1)[1].split() if message.startswith("unrecognized arguments: ") else []
+        misplaced = [word.split("=")[0] for word in unknown if word.split("=")[0] in _assistant_flags()]
+        if misplaced:
+            message = f"{misplaced[0]} is an option of the assistant (symptom-voice run), not of this command"
         self.exit(EXIT_USER_ERROR, f"{self.prog}: {message} (see: {self.prog} --help)\n")
+
+
+def _assistant_flags() -> set[str]:
+    probe = argparse.ArgumentParser(add_help=False)
+    run_options(probe)
+    return set(probe._option_string_actions)
 
 
 def global_options(parser: argparse.ArgumentParser, suppress: bool = False) -> None:
