@@ -8,6 +8,7 @@ XDG_CONFIG_HOME instead, which is where libpulse clients would otherwise write a
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -23,6 +24,9 @@ import numpy as np
 import pytest
 
 RATE = 16000
+# A room: the speaker's sound reaches the microphone about 40 ms later at -12 dB (PulseAudio's
+# volume scale is cubic, so 63% is 0.25 in amplitude).
+ROOM_ECHO_VOLUME = "63%"
 _CONFIG = """\
 load-module module-native-protocol-unix auth-anonymous=1
 load-module module-null-sink sink_name=spk rate=16000 channels=1 norewinds=1 sink_properties=device.description=VirtualSpeaker
@@ -124,6 +128,32 @@ class VirtualAudio:
         deadline = time.monotonic() + _START_TIMEOUT
         while _is_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.01)
+
+    def pactl(self, *args: str) -> str:
+        """Run pactl against the daemon; its output, or RuntimeError with its message."""
+        done = subprocess.run(["pactl", *args], env=self._env(), capture_output=True, text=True, timeout=10)
+        if done.returncode:
+            raise RuntimeError(f"pactl {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    def add_room_echo(self, volume: str = ROOM_ECHO_VOLUME) -> int:
+        """Let the speaker's sound leak into the microphone as in a room; the loopback's module index."""
+        module = int(self.pactl("load-module", "module-loopback", "source=spk.monitor", "sink=mic_in",
+                                "latency_msec=40", "source_dont_move=1", "sink_dont_move=1"))
+        deadline = time.monotonic() + _START_TIMEOUT
+        while time.monotonic() < deadline:
+            inputs = json.loads(self.pactl("-f", "json", "list", "sink-inputs"))
+            ids = [i["index"] for i in inputs if str(i.get("owner_module")) == str(module)]
+            if ids:
+                self.pactl("set-sink-input-volume", str(ids[0]), volume)
+                return module
+            time.sleep(0.02)
+        raise RuntimeError("the room-echo loopback never appeared as a sink input")
+
+    def modules(self, name: str) -> list[int]:
+        """Indexes of the loaded modules called `name` (e.g. module-echo-cancel)."""
+        rows = [line.split("\t") for line in self.pactl("list", "short", "modules").splitlines()]
+        return [int(row[0]) for row in rows if len(row) > 1 and row[1] == name]
 
     def feed_mic(self, wav_path: str | os.PathLike[str], wait: bool = True) -> subprocess.Popen[bytes]:
         """Play a WAV file (any rate) into the virtual microphone."""

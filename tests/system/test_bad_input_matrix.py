@@ -590,6 +590,8 @@ def test_recovery_drops_audio_from_before_the_failure():
     from voice.session.speaking import Spoken
 
     class Failing:  # a scripted input: fails once, as a vanished microphone does, then ends
+        duplex = False
+
         def __init__(self):
             self.calls: list[str] = []
 
@@ -599,12 +601,16 @@ def test_recovery_drops_audio_from_before_the_failure():
                 raise VoiceError("the microphone stopped sending audio")
             return EndOfInput() if self.calls.count("listen") > 2 else NoInput()
 
-        def after_speech(self, seconds):
+        def after_speech(self, ended_at):
             self.calls.append("after_speech")
 
     class Speaker:
         def speak(self, sentences):
             return Spoken(True, 2.0)
+
+        def start(self, sentences):
+            spoken = self.speak(sentences)
+            return type("Done", (), {"playing": lambda _: False, "wait": lambda _: spoken})()
 
         def set_voice(self, rate, volume):
             pass

@@ -142,7 +142,10 @@ class MicrophoneSource:
     """An AudioSource recording 16 kHz mono int16 from a microphone.
 
     PortAudio's callback fills a bounded queue; when the consumer falls behind, the oldest
-    audio is dropped (counted in `dropped_frames`) so memory never grows.
+    audio is dropped (counted in `dropped_frames`) so memory never grows. Each block keeps the
+    time it was captured, so audio heard during a given span (the assistant's own speech, when
+    no echo canceller runs) can be skipped by time rather than by counting frames, which would
+    eat into live speech once the queue had dropped some of that span.
     """
 
     def __init__(
@@ -155,8 +158,9 @@ class MicrophoneSource:
     ) -> None:
         self._device = device
         self._block_frames = max(1, round(SAMPLE_RATE * block_seconds))
-        self._queue: queue.Queue[bytes] = queue.Queue(maxsize=max(1, round(buffer_seconds / block_seconds)))
+        self._queue: queue.Queue[tuple[float, bytes]] = queue.Queue(maxsize=max(1, round(buffer_seconds / block_seconds)))
         self._pending = bytearray()
+        self._ignore_before = 0.0
         self._read_timeout = read_timeout
         self._stream: Any = None
         self._closed = False
@@ -186,15 +190,27 @@ class MicrophoneSource:
         return info
 
     def _on_audio(self, data: Any, frames: int, time_info: Any, status: Any) -> None:
-        block = bytes(data)
+        block = (time.monotonic() - frames / SAMPLE_RATE, bytes(data))
         try:
             self._queue.put_nowait(block)
         except queue.Full:
             try:
-                self.dropped_frames += len(self._queue.get_nowait()) // SAMPLE_WIDTH
+                self.dropped_frames += len(self._queue.get_nowait()[1]) // SAMPLE_WIDTH
             except queue.Empty:
                 pass
             self._queue.put_nowait(block)
+
+    def ignore_before(self, moment: float) -> None:
+        """Never return audio captured before `moment` (a `time.monotonic()` value, past or future)."""
+        self._ignore_before = max(self._ignore_before, moment)
+        self._pending.clear()
+
+    def _take(self, timeout: float) -> None:
+        """Move one captured block into `_pending`, minus any part captured before `ignore_before`."""
+        captured, block = self._queue.get(timeout=timeout)
+        skip = round((self._ignore_before - captured) * SAMPLE_RATE) * SAMPLE_WIDTH
+        if skip < len(block):
+            self._pending += block[max(0, skip):]
 
     def read(self, frames: int) -> bytes:
         """Up to `frames` frames; waits up to `read_timeout` for them, raises VoiceError if none come.
@@ -210,7 +226,7 @@ class MicrophoneSource:
             if stream is None or remaining <= 0:
                 break
             try:
-                self._pending += self._queue.get(timeout=min(remaining, 0.05))
+                self._take(min(remaining, 0.05))
             except queue.Empty:
                 if not stream.active and self._queue.empty():
                     break

@@ -43,43 +43,61 @@ Poll = Callable[[float], bool]  # called with seconds listened so far; True aban
 class Input(Protocol):
     """Where the person's words come from: speech or typing."""
 
+    @property
+    def duplex(self) -> bool:
+        """True when it can listen while the assistant speaks (an echo-cancelled microphone)."""
+
     def listen(self, listen: Listen, poll: Poll) -> Heard | NoInput | EndOfInput | None:
         """The next utterance, NoInput after `listen.timeout`, EndOfInput, or None when `poll` said stop."""
 
-    def after_speech(self, spoken_seconds: float) -> None:
-        """Forget what was captured while the assistant spoke (half duplex)."""
+    def listen_during(self, playing: Callable[[], bool], on_speech: Callable[[], None]) -> Heard | EndOfInput | None:
+        """While `playing()`: the person's utterance (`on_speech` is called as soon as they start), or None."""
+
+    def after_speech(self, ended_at: float) -> None:
+        """The assistant fell silent at `ended_at` (`time.monotonic()`): forget its echo (half duplex)."""
+
+
+class LiveSource(AudioSource, Protocol):
+    """A microphone: its audio can be skipped by capture time."""
+
+    def ignore_before(self, moment: float) -> None: ...
 
 
 class SpokenInput:
-    """Utterances from an audio source, with the recogniser's own endpointing."""
+    """Utterances from an audio source, with the recogniser's own endpointing.
 
-    def __init__(self, source: AudioSource, recognizer: Recognizer, live: bool,
-                 on_utterance: Callable[[Utterance], None] | None = None):
+    `echo_cancelled()` says whether the source is an echo-cancelled microphone (it can change,
+    when the canceller is lost or comes back): then the person is heard while the assistant
+    speaks. Otherwise what the microphone caught until just after the assistant fell silent is
+    skipped, by capture time, so nothing said afterwards is lost however long it spoke.
+    """
+
+    def __init__(self, source: AudioSource | LiveSource, recognizer: Recognizer, live: bool,
+                 on_utterance: Callable[[Utterance], None] | None = None,
+                 echo_cancelled: Callable[[], bool] = lambda: False):
         self.source = source
         self.recognizer = recognizer
         self.live = live
         self._on_utterance = on_utterance
+        self._echo_cancelled = echo_cancelled
         self._block = int(SAMPLE_RATE * BLOCK_SECONDS)
+        self._heard = bytearray()
+
+    @property
+    def duplex(self) -> bool:
+        return self.live and self._echo_cancelled()
 
     def listen(self, listen: Listen, poll: Poll) -> Heard | NoInput | EndOfInput | None:
         base = _SILENCE[listen.expect]
         silence = base
         self.recognizer.set_trailing_silence(silence)
-        heard = bytearray()
         listened = 0.0
         next_poll = POLL_SECONDS
         while True:
-            pcm = self.source.read(self._block)
-            if not pcm:
-                transcript = self.recognizer.result()
-                return self._heard(transcript, heard) if transcript.text else EndOfInput()
-            heard += pcm
-            listened += len(pcm) / (SAMPLE_WIDTH * SAMPLE_RATE)
-            if self.recognizer.accept(pcm):
-                transcript = self.recognizer.result()
-                if transcript.text:
-                    return self._heard(transcript, heard)
-                heard.clear()
+            heard = self._next()
+            if heard is not None:
+                return heard
+            listened += BLOCK_SECONDS
             partial = self.recognizer.partial()
             speaking = bool(partial)
             wanted = _pause_for(partial, base)
@@ -87,26 +105,69 @@ class SpokenInput:
                 silence = wanted
                 self.recognizer.set_trailing_silence(silence)
             if not speaking and listened >= listen.timeout:
-                self.recognizer.reset()
+                self._forget()
                 return NoInput()
             if listened >= next_poll:
                 next_poll += POLL_SECONDS
                 if not speaking and poll(listened):
-                    self.recognizer.reset()
+                    self._forget()
                     return None
 
-    def _heard(self, transcript: Transcript, pcm: bytearray) -> Heard:
+    def listen_during(self, playing: Callable[[], bool], on_speech: Callable[[], None]) -> Heard | EndOfInput | None:
+        """The person's words while the assistant speaks; None when it finished with nobody speaking.
+
+        The recogniser is not reset at the end, so speech that starts as the assistant falls
+        silent carries on into the next `listen` whole.
+        """
+        self.recognizer.set_trailing_silence(_SILENCE[Expect.ANYTHING])
+        started = False
+        while True:
+            heard = self._next()
+            if heard is not None:
+                return heard
+            partial = self.recognizer.partial()
+            if partial and not started:
+                started = True
+                on_speech()
+            if started:
+                self.recognizer.set_trailing_silence(_pause_for(partial, _SILENCE[Expect.ANYTHING]))
+            elif not playing():
+                return None
+
+    def _next(self) -> Heard | EndOfInput | None:
+        """Feed one block to the recogniser: an utterance when one ended, EndOfInput, or None."""
+        pcm = self.source.read(self._block)
+        if not pcm:
+            transcript = self.recognizer.result()
+            return self._utterance(transcript) if transcript.text else EndOfInput()
+        self._heard += pcm
+        if self.recognizer.accept(pcm):
+            transcript = self.recognizer.result()
+            if transcript.text:
+                return self._utterance(transcript)
+            self._heard.clear()
+        return None
+
+    def _utterance(self, transcript: Transcript) -> Heard:
         if self._on_utterance:
-            self._on_utterance(Utterance(transcript, bytes(pcm)))
+            self._on_utterance(Utterance(transcript, bytes(self._heard)))
+        self._heard.clear()
         return Heard(transcript.text, transcript.confidence, transcript.alternatives)
 
-    def after_speech(self, spoken_seconds: float) -> None:
-        """Drop audio captured while speaking and just after; a recording has none to drop."""
-        if self.live:
-            frames = int(SAMPLE_RATE * (spoken_seconds + ECHO_GUARD_SECONDS))
-            while frames > 0 and self.source.read(min(frames, self._block)):
-                frames -= self._block
+    def _forget(self) -> None:
         self.recognizer.reset()
+        self._heard.clear()
+
+    def after_speech(self, ended_at: float) -> None:
+        """Half duplex: skip the microphone's audio until just after the assistant fell silent.
+
+        With an echo canceller nothing is skipped (the person may already be speaking), and a
+        recording has no echo to skip.
+        """
+        if not self.live or self.duplex:
+            return
+        self.source.ignore_before(ended_at + ECHO_GUARD_SECONDS)
+        self._forget()
 
 
 def _pause_for(partial: str, trailing_silence: float) -> float:
@@ -132,5 +193,11 @@ class TypedInput:
             return EndOfInput()
         return Heard(line.strip(), 1.0, typed=True)
 
-    def after_speech(self, spoken_seconds: float) -> None:
+    duplex = False
+
+    def listen_during(self, playing: Callable[[], bool], on_speech: Callable[[], None]) -> None:
+        """Typing is never done while the assistant speaks."""
+        return None
+
+    def after_speech(self, ended_at: float) -> None:
         """Typing cannot hear the assistant."""

@@ -95,10 +95,21 @@ class Assistant:
         if not self.speaker:
             return [SpeechDone()]
         self._stop_pressed = False
-        spoken = self.speaker.speak(sentences)
-        self.input.after_speech(spoken.seconds)
+        playback = self.speaker.start(sentences)
+        heard = None
+        if self.input.duplex:
+            try:
+                heard = self.input.listen_during(playback.playing, self.speaker.stop)
+            except VoiceError:
+                playback.wait()  # the answer is still worth hearing; the loop then recovers the microphone
+                raise
+        spoken = playback.wait()
+        self.input.after_speech(spoken.ended_at)
         if spoken.error:
             self.captions.note(f"Speech output failed ({spoken.error}); the text above is what I said.")
+        if isinstance(heard, Heard):
+            self.captions.heard(printable(heard.text))
+            return [heard, SpeechDone()]  # the person spoke over the answer: their turn (the dialogue cuts it)
         if self._stop_pressed:
             self._stop_pressed = False
             return [StopKey()] if self.dialogue.speaking else []
@@ -124,8 +135,12 @@ class Assistant:
         return bool(self._idle_actions)
 
     def _recover(self, problem: str) -> list[Action]:
-        """Tell the person, back off, reopen the input if it is a device; carry on with a listen."""
+        """Tell the person, back off, reopen the input if it is a device; carry on with a listen.
+
+        A failure in the middle of speech ends that speech: what was to follow it comes next.
+        """
         self._failures += 1
+        actions = self.dialogue.handle(SpeechDone()) if self.dialogue.speaking else []
         self.captions.note(f"Something went wrong: {problem}")
         delay = min(MAX_BACKOFF, 0.5 * 2 ** (self._failures - 1))
         if self._reopen_input:
@@ -135,11 +150,11 @@ class Assistant:
                 self.captions.note("The microphone is working again.")
             except VoiceError as error:
                 self.captions.note(f"Still waiting for the microphone: {error}")
-                return []
+                return actions
         elif self._failures > 1:
             self._sleep(delay)
         self.captions.said(SORRY)
         if self.speaker:
             spoken = self.speaker.speak(SORRY)
-            self.input.after_speech(spoken.seconds)
-        return []
+            self.input.after_speech(spoken.ended_at)
+        return actions

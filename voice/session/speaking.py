@@ -1,14 +1,16 @@
 """Speak a reply sentence by sentence: the first sentence plays while the rest is synthesised.
 
-Playback runs on its own thread so `stop()` (a key press, or "stop" heard) cuts it at once,
-and a synthesis failure never hides the text: the captions already showed it.
+Synthesis and playback run on their own threads, so the loop can listen while the assistant
+speaks and `stop()` (a key press, or the person's voice) cuts it at once; a synthesis failure
+never hides the text: the captions already showed it.
 """
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from voice.audio.format import AudioSink, SpeechAudio
@@ -20,11 +22,29 @@ CACHE_ENTRIES = 64  # fixed texts (greeting, prompts, advice) come back often
 
 @dataclass(frozen=True)
 class Spoken:
-    """How a Say went: completed or cut, and how long it played (the loop drops that much echo)."""
+    """How a Say went: completed or cut, how long it played, and when it fell silent
+    (`time.monotonic()`; without an echo canceller the microphone's audio until then is the assistant's own)."""
 
     completed: bool
     seconds: float
     error: str | None = None
+    ended_at: float = 0.0
+
+
+class Playback:
+    """Speech under way on its own threads; `wait()` gives how it went."""
+
+    def __init__(self, run: "Callable[[], Spoken]"):
+        self._result: list[Spoken] = []
+        self._thread = threading.Thread(target=lambda: self._result.append(run()), daemon=True)
+        self._thread.start()
+
+    def playing(self) -> bool:
+        return self._thread.is_alive()
+
+    def wait(self) -> Spoken:
+        self._thread.join()
+        return self._result[0] if self._result else Spoken(False, 0.0, "speech stopped unexpectedly", time.monotonic())
 
 
 class Speaker:
@@ -41,7 +61,15 @@ class Speaker:
         self.synthesizer.volume = volume
 
     def speak(self, sentences: Sequence[str]) -> Spoken:
+        """Say `sentences` and return when done or cut."""
+        return self.start(sentences).wait()
+
+    def start(self, sentences: Sequence[str]) -> Playback:
+        """Begin saying `sentences` and return at once."""
         self._stop.clear()
+        return Playback(lambda: self._speak(tuple(sentences)))
+
+    def _speak(self, sentences: Sequence[str]) -> Spoken:
         clips: queue.Queue[SpeechAudio | None] = queue.Queue()
         played: dict[str, float] = {"seconds": 0.0}
         failure: list[BaseException] = []
@@ -60,7 +88,7 @@ class Speaker:
             player.join()
         if failure:
             error = str(failure[0])
-        return Spoken(not self._stop.is_set() and error is None, played["seconds"], error)
+        return Spoken(not self._stop.is_set() and error is None, played["seconds"], error, time.monotonic())
 
     def stop(self) -> None:
         """Cut speech now; safe from any thread."""

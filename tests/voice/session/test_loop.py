@@ -21,6 +21,8 @@ KB = load_knowledge()
 class ScriptedInput:
     """Returns the scripted results in order; a callable entry is called (it may raise or poll)."""
 
+    duplex = False
+
     def __init__(self, *script):
         self.script = list(script)
         self.after = []
@@ -29,8 +31,25 @@ class ScriptedInput:
         item = self.script.pop(0) if self.script else EndOfInput()
         return item(poll) if callable(item) else item
 
-    def after_speech(self, seconds):
-        self.after.append(seconds)
+    def listen_during(self, playing, on_speech):
+        return None
+
+    def after_speech(self, ended_at):
+        self.after.append(ended_at)
+
+
+SPEECH_ENDED_AT = 1234.5
+
+
+class Done:
+    def __init__(self, spoken):
+        self.spoken = spoken
+
+    def playing(self):
+        return False
+
+    def wait(self):
+        return self.spoken
 
 
 class RecordingSpeaker:
@@ -39,8 +58,11 @@ class RecordingSpeaker:
         self.voice = []
 
     def speak(self, sentences):
+        return self.start(sentences).wait()
+
+    def start(self, sentences):
         self.said.append(sentences)
-        return Spoken(True, 1.5)
+        return Done(Spoken(True, 1.5, ended_at=SPEECH_ENDED_AT))
 
     def set_voice(self, rate, volume):
         self.voice.append((rate, volume))
@@ -70,7 +92,7 @@ def test_half_duplex_forgets_what_was_heard_while_speaking():
     user_input = ScriptedInput(Heard("my knee hurts"))
     bot, speaker, _ = assistant(user_input)
     bot.run()
-    assert user_input.after == [1.5] * len(speaker.said)
+    assert user_input.after == [SPEECH_ENDED_AT] * len(speaker.said)
 
 
 def test_a_crashing_turn_is_reported_and_the_session_goes_on():

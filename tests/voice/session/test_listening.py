@@ -1,0 +1,91 @@
+"""Listening at a real (virtual) microphone with the real PocketSphinx: nothing the person says
+after the assistant spoke is lost, however long it spoke."""
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+
+import pytest
+
+from knowledge.loader import load_knowledge
+from voice.asr.choice import build_recognizer
+from voice.audio.devices import MicrophoneSource
+from voice.conversation.events import Expect, Heard, Listen
+from voice.session.listening import ECHO_GUARD_SECONDS, SpokenInput
+
+audio = pytest.mark.audio
+
+
+@pytest.fixture(scope="module")
+def recognizer():
+    return build_recognizer(load_knowledge(), "pocketsphinx").recognizer
+
+
+@pytest.fixture(scope="module")
+def shin_wav(tmp_path_factory):
+    path = tmp_path_factory.mktemp("person") / "shin.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us+klatt2", "-s", "150", "-w", str(path), "my shin aches when i walk"],
+                   check=True, capture_output=True)
+    return path
+
+
+@audio
+def test_speech_right_after_a_long_answer_is_heard(virtual_audio, recognizer, shin_wav):
+    """The answer lasts longer than the microphone's buffer; the person speaks just after it."""
+    with MicrophoneSource(buffer_seconds=1.0) as mic:
+        listening = SpokenInput(mic, recognizer, live=True)
+        time.sleep(2.5)  # the assistant speaks; nobody reads the microphone (half duplex)
+        listening.after_speech(time.monotonic())
+        time.sleep(ECHO_GUARD_SECONDS)
+        person = virtual_audio.feed_mic(shin_wav, wait=False)
+        heard = listening.listen(Listen(Expect.DESCRIPTION, 8.0), lambda seconds: False)
+        person.wait(timeout=30)
+    assert isinstance(heard, Heard) and {"shin", "walk"} & set(heard.text.split()), heard
+
+
+@audio
+def test_audio_from_while_it_spoke_is_skipped(virtual_audio, recognizer, shin_wav):
+    """Without an echo canceller, what the microphone caught while the assistant spoke is its own voice."""
+    with MicrophoneSource() as mic:
+        listening = SpokenInput(mic, recognizer, live=True)
+        virtual_audio.feed_mic(shin_wav)  # stands for the assistant's own voice coming back
+        listening.after_speech(time.monotonic())
+        heard = listening.listen(Listen(Expect.DESCRIPTION, 2.0), lambda seconds: False)
+    assert not isinstance(heard, Heard), heard
+
+
+def test_a_recording_has_nothing_to_skip(recognizer):
+    class Recording:
+        def read(self, frames):
+            return b""
+
+        def close(self):
+            pass
+
+        def ignore_before(self, moment):
+            raise AssertionError("a recording has no echo to skip")
+
+    SpokenInput(Recording(), recognizer, live=False).after_speech(time.monotonic())
+
+
+@audio
+def test_listening_during_speech_hears_the_person_and_reports_the_start(virtual_audio, recognizer, shin_wav):
+    started = threading.Event()
+    with MicrophoneSource() as mic:
+        listening = SpokenInput(mic, recognizer, live=True, echo_cancelled=lambda: True)
+        assert listening.duplex
+        person = virtual_audio.feed_mic(shin_wav, wait=False)
+        heard = listening.listen_during(lambda: not started.is_set(), started.set)
+        person.wait(timeout=30)
+    assert started.is_set()
+    assert isinstance(heard, Heard) and {"shin", "walk"} & set(heard.text.split()), heard
+
+
+@audio
+def test_listening_during_speech_ends_with_the_speech_when_nobody_speaks(virtual_audio, recognizer):
+    deadline = time.monotonic() + 1.0
+    with MicrophoneSource() as mic:
+        listening = SpokenInput(mic, recognizer, live=True, echo_cancelled=lambda: True)
+        heard = listening.listen_during(lambda: time.monotonic() < deadline, lambda: None)
+    assert heard is None and time.monotonic() - deadline < 0.5
