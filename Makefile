@@ -1,11 +1,15 @@
 # One command to set up and run, one to set up and test (see README.md).
+# Set-up prints a few lines; pip's own output goes to .venv/setup.log.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 SYSTEM_PACKAGES := libportaudio2 espeak-ng pulseaudio pulseaudio-utils libasound2-plugins python3-venv
+ARGS ?=
 
-.PHONY: setup system-packages run demo test bench clean
+.PHONY: setup system-packages speech-model run demo test bench clean
+
+setup: system-packages $(BIN)/symptom-voice $(VENV)/speech-model-tried
 
 system-packages:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -15,23 +19,35 @@ system-packages:
 	fi
 
 $(BIN)/symptom-voice: pyproject.toml
+	@echo "Installing the Python packages into $(VENV) (details in $(VENV)/setup.log)"
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	@if ! { $(BIN)/pip install --upgrade pip && $(BIN)/pip install -e '.[test]'; } >$(VENV)/setup.log 2>&1; then \
+		tail -n 20 $(VENV)/setup.log; echo "Installing the Python packages failed: see $(VENV)/setup.log"; exit 1; \
+	fi
 	@touch $@
 
-setup: system-packages $(BIN)/symptom-voice
+# The better recogniser, tried once per set-up. Without a network the attempt fails within
+# seconds and the assistant listens with PocketSphinx, which ships in its wheel. `make test`
+# never comes here: tests must not download anything.
+$(VENV)/speech-model-tried: | $(BIN)/symptom-voice
+	@echo "Installing the Vosk English speech model (about 40 MB, checksum verified; the only download)"
+	@$(BIN)/symptom-voice model download || echo "Carrying on without it: the assistant listens with PocketSphinx (built in). To try again later: make speech-model"
+	@touch $@
 
+speech-model: $(BIN)/symptom-voice
+	$(BIN)/symptom-voice model download
+
+# Ctrl-C is the ordinary way to quit, not a failure of make.
 run: setup
-	$(BIN)/symptom-voice
+	@$(BIN)/symptom-voice $(ARGS) || [ $$? -eq 130 ]
 
 demo: setup
 	$(BIN)/symptom-voice --input audio_tests/sessions/s02.wav --output demo_reply.wav
 
-test: setup
+test: system-packages $(BIN)/symptom-voice
 	$(BIN)/python -m pytest -q
 
-bench: setup
+bench: system-packages $(BIN)/symptom-voice
 	$(BIN)/python benchmarks/bench_matcher.py
 	$(BIN)/symptom-voice bench
 

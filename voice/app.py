@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 from knowledge.loader import load_knowledge
 from knowledge.matcher import match
@@ -20,16 +21,11 @@ from voice.settings import Settings, voice_limits
 from voice.audio.format import AudioSink
 from voice.conversation.dialogue import Dialogue, Timing
 from voice.asr.choice import build_recognizer
-from voice.errors import VoiceError
 from voice.session.listening import Input, SpokenInput, TypedInput
 from voice.session.loop import Assistant
 from voice.session.recording_log import RecordingLog
 from voice.session.speaking import Speaker
 from voice.session.stop_key import StopKeyWatcher
-
-NO_MICROPHONE_HINT = ("no microphone here: try `make demo` (a bundled recording), `symptom-voice --text` "
-                      "(type instead of speaking), or `symptom-voice --input FILE.wav`")
-
 
 @dataclass(frozen=True)
 class Mode:
@@ -38,6 +34,8 @@ class Mode:
     text: bool = False
     input_wav: str | None = None
     output_wav: str | None = None
+    printed: bool = False  # replies only printed: no speaker was found
+
 
 
 def run_assistant(settings: Settings, mode: Mode) -> None:
@@ -50,7 +48,10 @@ def run_assistant(settings: Settings, mode: Mode) -> None:
         find_voice(settings.voice, list_voices())  # a wrong name stops here, not at the first reply
     recording = RecordingLog.start(settings.log_dir) if settings.log_dir else None
     captions = Captions(sys.stdout, settings.large, recording.transcript if recording else None)
-    dialogue = build_dialogue(kb, settings, keyboard=mode.text, speech=not settings.mute)
+    mode, left_out = _without_missing_devices(settings, mode)
+    dialogue = build_dialogue(kb, settings, keyboard=mode.text, speech=_speaks(settings, mode))
+    if left_out:
+        captions.note(left_out)
     with ExitStack() as stack:
         user_input, reopen = _input(settings, mode, kb, captions, stack, recording)
         speaker = _speaker(settings, mode, stack)
@@ -86,18 +87,13 @@ def _input(settings: Settings, mode: Mode, kb: KnowledgeBase, captions: Captions
         return SpokenInput(source, ears.recognizer, live=False, on_utterance=saver), None
     from voice.audio.devices import MicrophoneSource
 
-    try:
-        microphone = MicrophoneSource(settings.input_device)
-    except VoiceError as error:
-        if "no microphone" in str(error):
-            raise VoiceError(NO_MICROPHONE_HINT) from None
-        raise
+    microphone = MicrophoneSource(settings.input_device)
     stack.callback(microphone.close)
     return SpokenInput(microphone, ears.recognizer, live=True, on_utterance=saver), microphone.reopen
 
 
 def _speaker(settings: Settings, mode: Mode, stack: ExitStack) -> Speaker | None:
-    if settings.mute:
+    if not _speaks(settings, mode):
         return None
     from voice.tts.pyttsx3_engine import Pyttsx3Synthesizer
 
@@ -113,3 +109,34 @@ def _speaker(settings: Settings, mode: Mode, stack: ExitStack) -> Speaker | None
     stack.callback(sink.close)
     return Speaker(Pyttsx3Synthesizer(rate=settings.rate, volume=settings.volume, voice=settings.voice), sink)
 
+
+
+def _speaks(settings: Settings, mode: Mode) -> bool:
+    return not mode.printed and not settings.mute
+
+
+def _without_missing_devices(settings: Settings, mode: Mode) -> tuple[Mode, str | None]:
+    """With no microphone, typing; with no speaker, printed replies; and one line saying what was
+    left out and why. Only default devices are done without: a device the person named must be there."""
+    needs_microphone = not mode.text and not mode.input_wav and settings.input_device is None
+    needs_speaker = not mode.output_wav and _speaks(settings, mode) and settings.output_device is None
+    no_microphone = needs_microphone and _missing("input")
+    no_speaker = needs_speaker and _missing("output")
+    if not (no_microphone or no_speaker):
+        return mode, None
+    left_out = " and no ".join(noun for noun, gone in (("microphone", no_microphone), ("speaker", no_speaker)) if gone)
+    instead = ", and ".join(how for how, gone in (("type what you would say and press Enter", no_microphone),
+                                                  ("read my replies here", no_speaker)) if gone)
+    fitted = replace(mode, text=mode.text or bool(no_microphone), printed=bool(no_speaker))
+    return fitted, f"No {left_out}, so {instead}. Why: {no_microphone or no_speaker}."
+
+
+def _missing(kind: Literal["input", "output"]) -> str:
+    """Why there is no default device of this kind, or "" when there is one."""
+    from voice.audio.devices import NoDeviceError, find_device
+
+    try:
+        find_device(None, kind)
+    except NoDeviceError as error:
+        return str(error)
+    return ""

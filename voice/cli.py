@@ -91,8 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
     model_sub = model.add_subparsers(title="model commands", metavar="MODEL_COMMAND", required=True)
 
     def download(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--url", default=None, help="download from here instead (file:// works offline)")
-        p.add_argument("--sha256", default=None, help="checksum the download must have (needed with --url)")
+        p.add_argument("--url", default=None, metavar="URL|FILE.zip",
+                       help="another address, or a copy of the archive fetched elsewhere (works offline)")
+        p.add_argument("--sha256", default=None,
+                       help="checksum the archive must have (known for the official archive's name)")
         p.add_argument("--dest", metavar="DIR", default=None, help="install here (default: ~/.cache/vosk)")
     add_command(model_sub, "download", "download and install the small English Vosk model", _model_download, download)
     add_command(model_sub, "status", "which models are installed where", _model_status,
@@ -264,34 +266,52 @@ def _bench(args: argparse.Namespace) -> int:
 def _devices(args: argparse.Namespace) -> int:
     from voice.audio.devices import list_devices
 
-    for device in list_devices():
+    devices = list_devices()
+    for device in devices:
         kinds = "/".join(k for k, on in (("input", device.is_input), ("output", device.is_output)) if on)
         mark = "*" if device.default_input or device.default_output else " "
         print(f"{mark} {device.index:3d}  {device.name}  ({kinds})")
+    missing = [noun for noun, found in (("microphone", any(d.is_input for d in devices)),
+                                        ("speaker", any(d.is_output for d in devices))) if not found]
+    if missing:
+        print(f"No {' and no '.join(missing)} found: connect one and check the sound server (PulseAudio or "
+              f"PipeWire) is running. Meanwhile the assistant can be typed to (--text) and print its replies.")
     return 0
 
 
 def _model_download(args: argparse.Namespace) -> int:
-    from voice.asr.vosk_download import DEFAULT_SHA256, DEFAULT_URL, download_model, progress_bar
+    from voice.asr.vosk_download import DEFAULT_URL, download_model, progress_bar
+
+    shown = ""
 
     def show(received: int, total: int | None) -> None:
-        print("\r" + progress_bar(received, total), end="", file=sys.stderr, flush=True)
+        nonlocal shown
+        bar = progress_bar(received, total)
+        if bar != shown:
+            print("\r" + bar, end="", file=sys.stderr, flush=True)
+            shown = bar
 
-    path = download_model(args.url or DEFAULT_URL, args.sha256 or (None if args.url else DEFAULT_SHA256),
-                          args.dest, show)
-    print(f"\nInstalled the Vosk model in {path}")
+    try:
+        path = download_model(args.url or DEFAULT_URL, args.sha256, args.dest, show)
+    finally:
+        if shown:  # whatever comes next, a message or the prompt, starts on its own line
+            print(file=sys.stderr, flush=True)
+    print(f"The Vosk model is installed in {path}: the assistant will listen with it.")
     return 0
 
 
 def _model_status(args: argparse.Namespace) -> int:
-    from voice.asr.vosk_download import model_status
+    from voice.asr.vosk_model import model_status
 
     found = model_status(args.model)
-    if not found:
-        print("No Vosk model installed: the assistant uses PocketSphinx. Run: symptom-voice model download")
     for status in found:
-        state = "in use" if status.active else ("broken: " + status.problem if status.problem else "installed")
+        state = "in use" if status.in_use else ("broken: " + status.problem if status.problem else "installed")
         print(f"{status.path}  ({status.source}; {state})")
+    if not found:
+        print("No Vosk model installed: the assistant listens with PocketSphinx (built in). "
+              "For better recognition run: symptom-voice model download")
+    elif not any(status.in_use for status in found):
+        print("So the assistant listens with PocketSphinx (built in).")
     return 0
 
 

@@ -1,7 +1,9 @@
 """Choose and build the recogniser: Vosk when its model is found, else PocketSphinx from its wheel.
 
 The choice is said out loud in the captions, with how to get Vosk when it is not in use, so a
-user always knows which ears the assistant has.
+user always knows which ears the assistant has. With "auto", a Vosk model that cannot be loaded
+(a wrong $VOSK_MODEL_PATH, a half-copied folder) is named and left out: the assistant never
+fails to start for want of its better recogniser.
 """
 from __future__ import annotations
 
@@ -23,24 +25,33 @@ class Ears:
 def build_recognizer(kb: KnowledgeBase, engine: str = "auto", model: str | None = None,
                      trailing_silence: float = 0.5, restrict_vocabulary: bool = False) -> Ears:
     """The recogniser `engine` names ("auto", "vosk" or "pocketsphinx"); VoiceError if it cannot be had."""
+    passed_over = ""
     if engine in ("auto", "vosk"):
         location = find_model(model)
-        if location is not None or engine == "vosk":
+        if location is None and engine == "vosk":
+            raise VoiceError("no Vosk model found: run 'symptom-voice model download', or pass --model DIR")
+        if location is not None:
             from voice.asr.vosk import VoskRecognizer, load_model
 
-            if location is None:
-                raise VoiceError("no Vosk model found: run 'symptom-voice model download', or pass --model DIR")
-            loaded = load_model(location.path)
-            vocabulary = domain_words(kb) if restrict_vocabulary else None
-            return Ears(VoskRecognizer(loaded, vocabulary=vocabulary, trailing_silence=trailing_silence),
-                        f"Listening with Vosk ({location.path}).")
+            try:
+                loaded = load_model(location.path)
+            except VoiceError as error:
+                if engine == "vosk":
+                    raise
+                passed_over = f"{error} "  # auto: say what is wrong with it, and listen all the same
+            else:
+                vocabulary = domain_words(kb) if restrict_vocabulary else None
+                return Ears(VoskRecognizer(loaded, vocabulary=vocabulary, trailing_silence=trailing_silence),
+                            f"Listening with Vosk ({location.path}).")
     from voice.asr.pocketsphinx_lm.build import knowledge_phrases
     from voice.asr.pocketsphinx import PocketSphinxRecognizer
 
     recognizer = PocketSphinxRecognizer.from_phrases(knowledge_phrases(kb) + spoken_phrases(),
                                                      trailing_silence=trailing_silence)
     notice = "Listening with PocketSphinx (built in)."
-    if engine == "auto":
+    if passed_over:
+        notice = passed_over + "Meanwhile listening with PocketSphinx (built in)."
+    elif engine == "auto":
         notice += " For better recognition run: symptom-voice model download"
     return Ears(recognizer, notice)
 

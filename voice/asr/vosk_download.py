@@ -1,54 +1,36 @@
 """Download, verify and install the Vosk model, all or nothing.
 
-Everything happens in a hidden work folder inside the destination (same file
-system, so the final rename is atomic): the archive is downloaded there, its
-SHA-256 checked against a pinned value, every entry vetted before anything is
-written, and the unpacked model checked with the same rules the recogniser
-uses. Only then is it renamed into place. Any failure removes the work folder,
-so the destination never holds a half-installed model.
+The archive is fetched (resumably, see `download.py`) into a hidden `.part` file in the
+destination, its SHA-256 checked against a pinned value, every entry vetted before anything is
+written, and the unpacked model checked with the same rules the recogniser uses, in a hidden work
+folder on the same file system. Only then is it renamed into place (atomic). A failure removes
+the work folder, so the destination never holds a half-installed model; only a download cut off
+part-way keeps its `.part` file, so the next attempt resumes it.
 """
 from __future__ import annotations
 
 import errno
-import hashlib
-import http.client
 import os
 import re
 import shutil
 import stat
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Callable, Iterator, Mapping
 
+from voice.asr.download import CHUNK, Progress, fetch
+from voice.asr.vosk_model import CACHE_SUBDIR, model_problem
 from voice.errors import VoiceError
-from voice.asr.vosk_model import CACHE_SUBDIR, ENV_VAR, MODEL_PREFIX, check_model_dir, find_model
 
 DEFAULT_URL = "https://alphacephei.com/vosk/models/vosk-model-small-en-us-0.15.zip"
 # The Vosk site publishes no checksums; this is the SHA-256 of the official 41,205,931-byte
 # archive, as recorded independently by several projects that pin it.
 DEFAULT_SHA256 = "30f26242c4eb449f948e42cb302dd7a686cb29a3423a8367f99ff41780942498"
-CHUNK = 64 * 1024
-TIMEOUT = 30.0
+# Pins by archive name, so a copy fetched elsewhere (a mirror, a USB stick) is checked the same way.
+KNOWN_ARCHIVES = {PurePosixPath(urllib.parse.urlsplit(DEFAULT_URL).path).name: DEFAULT_SHA256}
 WORK_PREFIX = ".vosk-download-"
 ALLOWED_SCHEMES = ("https", "http", "file")
-
-Progress = Callable[[int, "int | None"], None]
-"""Called with (bytes received, total bytes or None when the server does not say)."""
-
-
-@dataclass(frozen=True)
-class ModelStatus:
-    """One model folder the assistant could use, and what is wrong with it (None when whole)."""
-
-    path: Path
-    source: str
-    problem: str | None
-    active: bool
 
 
 def default_dest(home: Path | None = None) -> Path:
@@ -56,55 +38,50 @@ def default_dest(home: Path | None = None) -> Path:
     return (Path.home() if home is None else home) / CACHE_SUBDIR
 
 
-def download_model(url: str = DEFAULT_URL, sha256: str | None = DEFAULT_SHA256,
+def download_model(url: str = DEFAULT_URL, sha256: str | None = None,
                    dest: Path | str | None = None, progress: Progress | None = None) -> Path:
-    """Install the model at `url` into `dest` (default ~/.cache/vosk) and return its folder.
+    """Install the model at `url` (an address or a local .zip path) into `dest` (default ~/.cache/vosk).
 
-    A model already installed whole under the archive's name is returned without
-    downloading. `sha256` is required: an unverified model is never installed.
+    A model already installed whole under the archive's name is returned without downloading.
+    `sha256` defaults to the pin of a known archive name; without a pin nothing is installed.
     """
-    sha256 = _checked_pin(sha256)
-    _checked_scheme(url)
+    url = as_url(url)
+    sha256 = _checked_pin(sha256 or KNOWN_ARCHIVES.get(_archive_name(url)))
     dest = Path(dest).expanduser() if dest is not None else default_dest()
-    name = _archive_stem(url)
-    if name and _is_whole(dest / name):
+    name = _archive_name(url).removesuffix(".zip") if _archive_name(url).lower().endswith(".zip") else ""
+    if name and model_problem(dest / name) is None:
         return dest / name
     created = _make_dest(dest)
-    work = _make_work_dir(dest)
+    partial = dest / f"{WORK_PREFIX}{sha256[:16]}.part"
+    work: Path | None = None
     try:
-        archive = work / "model.zip"
-        _fetch(url, archive, sha256, progress)
-        unpacked = work / "unpacked"
-        model = _unpack(archive, unpacked, name or "vosk-model")
-        archive.unlink()
-        return _move_into_place(model, dest / model.name, work)
+        fetch(url, partial, sha256, progress)
+        work = _make_work_dir(dest)
+        try:
+            model = _unpack(partial, work / "unpacked", name or "vosk-model")
+        except VoiceError:
+            partial.unlink()  # it passed its checksum, so fetching it again would not help
+            raise
+        installed = _move_into_place(model, dest / model.name, work)
+        partial.unlink()
+        return installed
     except OSError as error:
         raise _os_error(error, dest) from error
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
         if created and not any(dest.iterdir()):
             dest.rmdir()
 
 
-def model_status(option: Path | str | None = None, configured: Path | str | None = None,
-                 environ: Mapping[str, str] | None = None, home: Path | None = None) -> list[ModelStatus]:
-    """Every model the assistant can see (named one, $VOSK_MODEL_PATH, vosk's cache), checked."""
-    environ = os.environ if environ is None else environ
-    active = find_model(option, configured, environ, home)
-    named = [(Path(value).expanduser(), source)
-             for source, value in (("option", option), ("config", configured), ("environment", environ.get(ENV_VAR)))
-             if value]
-    cache = default_dest(home)
-    cached = sorted(child for child in cache.iterdir()
-                    if child.name.startswith(MODEL_PREFIX) and child.is_dir()) if cache.is_dir() else []
-    seen: set[Path] = set()
-    statuses = []
-    for path, source in [*named, *((child, "cache") for child in cached)]:
-        if path in seen:
-            continue
-        seen.add(path)
-        statuses.append(ModelStatus(path, source, _problem(path), active is not None and active.path == path))
-    return statuses
+def as_url(address: str) -> str:
+    """An address as given, or a local path (`~/Downloads/model.zip`) as a file:// URL."""
+    scheme = urllib.parse.urlsplit(address).scheme.lower()
+    if not scheme:
+        return Path(address).expanduser().resolve().as_uri()
+    if scheme not in ALLOWED_SCHEMES:
+        raise VoiceError(f"Cannot download {address!r}: give an https:// address (or the path of a local copy).")
+    return address
 
 
 def progress_bar(received: int, total: int | None, width: int = 30) -> str:
@@ -124,27 +101,9 @@ def _checked_pin(sha256: str | None) -> str:
     return sha256.strip().lower()
 
 
-def _checked_scheme(url: str) -> None:
-    if urllib.parse.urlsplit(url).scheme.lower() not in ALLOWED_SCHEMES:
-        raise VoiceError(f"Cannot download {url!r}: give an https:// address (or file:// for a local copy).")
-
-
-def _archive_stem(url: str) -> str:
-    """The folder name an archive like .../vosk-model-small-en-us-0.15.zip unpacks to."""
-    base = PurePosixPath(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name
-    return base[:-4] if base.lower().endswith(".zip") else ""
-
-
-def _is_whole(path: Path) -> bool:
-    return _problem(path) is None
-
-
-def _problem(path: Path) -> str | None:
-    try:
-        check_model_dir(path)
-    except VoiceError as error:
-        return str(error)
-    return None
+def _archive_name(url: str) -> str:
+    """The file name in the address: .../vosk-model-small-en-us-0.15.zip unpacks to that name less .zip."""
+    return PurePosixPath(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name
 
 
 def _make_dest(dest: Path) -> bool:
@@ -166,53 +125,6 @@ def _make_work_dir(dest: Path) -> Path:
         raise VoiceError(f"Cannot write to {dest} ({error.strerror}): choose a folder you can write to.") from error
 
 
-def _fetch(url: str, archive: Path, sha256: str, progress: Progress | None) -> None:
-    """Stream `url` into `archive`, hashing as it goes; raise VoiceError on any shortfall."""
-    request = urllib.request.Request(url, headers={"User-Agent": "symptom-voice model installer"})
-    host = urllib.parse.urlsplit(url).netloc or url
-    received = 0
-    total: int | None = None
-    digest = hashlib.sha256()
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response, archive.open("wb") as out:
-            length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-            _check_space(archive.parent, total or 0)
-            if progress:
-                progress(0, total)
-            for chunk in _chunks(response):
-                out.write(chunk)
-                digest.update(chunk)
-                received += len(chunk)
-                if progress:
-                    progress(received, total)
-    except urllib.error.HTTPError as error:
-        raise VoiceError(f"Download failed: {host} answered HTTP {error.code} {error.reason} for {url}: "
-                         f"check the address, or try again later.") from error
-    except (http.client.IncompleteRead, ConnectionError) as error:
-        raise _cut_off(url, received, total) from error
-    except urllib.error.URLError as error:
-        raise VoiceError(f"Cannot reach {host} ({error.reason}): check your internet connection, "
-                         f"or fetch {url} on another computer and install it with a file:// address.") from error
-    except TimeoutError as error:
-        raise VoiceError(f"{host} stopped answering: check your internet connection and try again.") from error
-    if total is not None and received < total:
-        raise _cut_off(url, received, total)
-    if digest.hexdigest() != sha256:
-        raise VoiceError(f"The download from {url} failed its checksum (SHA-256 {digest.hexdigest()[:12]}..., "
-                         f"expected {sha256[:12]}...): it is damaged or not the official model; try again.")
-
-
-def _chunks(response: BinaryIO) -> Iterator[bytes]:
-    while chunk := response.read(CHUNK):
-        yield chunk
-
-
-def _cut_off(url: str, received: int, total: int | None) -> VoiceError:
-    of_total = f" of {total:,}" if total else ""
-    return VoiceError(f"The download of {url} was cut off after {received:,}{of_total} bytes: run it again.")
-
-
 def _unpack(archive: Path, root: Path, fallback_name: str) -> Path:
     """Extract a vetted archive under `root`; return the model folder, checked."""
     try:
@@ -232,7 +144,7 @@ def _unpack(archive: Path, root: Path, fallback_name: str) -> Path:
     tops = {path.relative_to(root).parts[0] for _, path in members}
     single = len(tops) == 1 and (root / next(iter(tops))).is_dir()
     model = root / next(iter(tops)) if single else root.rename(root.parent / fallback_name)
-    problem = _problem(model)
+    problem = model_problem(model)
     if problem:
         reason = problem.replace(str(model), model.name).split(":")[0]
         raise VoiceError(f"The archive does not hold a usable Vosk model ({reason}): check the download address.")

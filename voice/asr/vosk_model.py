@@ -42,11 +42,16 @@ def find_model(option: Path | str | None = None, configured: Path | str | None =
     with the one they chose instead of silently getting another.
     """
     environ = os.environ if environ is None else environ
-    for source, value in (("option", option), ("config", configured), ("environment", environ.get(ENV_VAR))):
+    for source, value in _named(option, configured, environ):
         if value:
             return ModelLocation(Path(value).expanduser(), source)
     cached = _cached_models((Path.home() if home is None else home) / CACHE_SUBDIR)
     return ModelLocation(cached[0], "cache") if cached else None
+
+
+def _named(option: Path | str | None, configured: Path | str | None,
+           environ: Mapping[str, str]) -> list[tuple[str, Path | str | None]]:
+    return [("option", option), ("config", configured), ("environment", environ.get(ENV_VAR))]
 
 
 def require_model(option: Path | str | None = None, configured: Path | str | None = None,
@@ -57,6 +62,49 @@ def require_model(option: Path | str | None = None, configured: Path | str | Non
         raise VoiceError(f"No Vosk model found: {DOWNLOAD_HINT}.")
     check_model_dir(location.path)
     return location
+
+
+def model_problem(path: Path) -> str | None:
+    """What would stop libvosk loading the model at `path`, or None when it is whole."""
+    try:
+        check_model_dir(path)
+    except VoiceError as error:
+        return str(error)
+    return None
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """One model folder the assistant could use, what is wrong with it (None when whole), and
+    whether the assistant would listen with it now."""
+
+    path: Path
+    source: str
+    problem: str | None
+    in_use: bool
+
+
+def model_status(option: Path | str | None = None, configured: Path | str | None = None,
+                 environ: Mapping[str, str] | None = None, home: Path | None = None) -> list[ModelStatus]:
+    """Every model the assistant can see (named one, $VOSK_MODEL_PATH, vosk's cache), checked.
+
+    The one find_model chooses is in use only when whole: a broken one leaves the assistant on
+    PocketSphinx.
+    """
+    environ = os.environ if environ is None else environ
+    chosen = find_model(option, configured, environ, home)
+    named = [(Path(value).expanduser(), source) for source, value in _named(option, configured, environ) if value]
+    cached = sorted(_cached_models((Path.home() if home is None else home) / CACHE_SUBDIR))
+    seen: set[Path] = set()
+    statuses = []
+    for path, source in [*named, *((child, "cache") for child in cached)]:
+        if path in seen:
+            continue
+        seen.add(path)
+        problem = model_problem(path)
+        statuses.append(ModelStatus(path, source, problem, problem is None and chosen is not None
+                                    and chosen.path == path))
+    return statuses
 
 
 def check_model_dir(path: Path) -> None:
@@ -131,9 +179,10 @@ def _read_fst_string(handle: BinaryIO) -> str:
 
 def _cached_models(cache: Path) -> list[Path]:
     """vosk-model-* folders in vosk's cache, small English first, then other English, newest version first."""
-    if not cache.is_dir():
+    try:
+        models = [child for child in cache.iterdir() if child.name.startswith(MODEL_PREFIX) and child.is_dir()]
+    except OSError:  # no cache yet, or one this user cannot read: no cached model either way
         return []
-    models = [child for child in cache.iterdir() if child.name.startswith(MODEL_PREFIX) and child.is_dir()]
     return sorted(models, key=_preference)
 
 

@@ -24,6 +24,10 @@ _PA_DEVICE_UNAVAILABLE = -9985
 _PA_GONE_CODES = (-9996, -9993, -9988, -9986, -9999)
 
 
+class NoDeviceError(VoiceError):
+    """No device of the kind at all, or no audio system: the assistant can do without the default one."""
+
+
 @dataclass(frozen=True)
 class DeviceInfo:
     """One PortAudio device as `symptom-voice devices` shows it."""
@@ -50,7 +54,7 @@ def _sounddevice() -> ModuleType:
     try:
         import sounddevice
     except OSError as exc:
-        raise VoiceError(
+        raise NoDeviceError(
             "the PortAudio library is missing: install it (Debian/Ubuntu: `sudo apt-get install libportaudio2`)"
             " or use WAV files instead of the microphone and speaker"
         ) from exc
@@ -99,7 +103,7 @@ def find_device(device: Device, kind: Kind) -> DeviceInfo:
     noun = "microphone (input device)" if kind == "input" else "speaker (output device)"
     candidates = [d for d in list_devices() if (d.is_input if kind == "input" else d.is_output)]
     if not candidates:
-        raise VoiceError(f"no {noun} found: connect one and check the sound server (PulseAudio/PipeWire) is running")
+        raise NoDeviceError(f"no {noun} found: connect one and check the sound server (PulseAudio/PipeWire) is running")
     if device is None:
         for candidate in candidates:
             if candidate.default_input if kind == "input" else candidate.default_output:

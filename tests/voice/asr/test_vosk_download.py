@@ -4,9 +4,13 @@ from __future__ import annotations
 import hashlib
 import http.server
 import io
+import os
 import socket
 import stat
+import subprocess
+import sys
 import threading
+import time
 import zipfile
 from pathlib import Path
 from typing import Iterator
@@ -14,22 +18,30 @@ from typing import Iterator
 import pytest
 import vosk
 
+from paths import ROOT
 from vosk_test_model import write_half_copied_model, write_test_model
+from voice.asr import download
 from voice.asr import vosk_download as model_install
 from voice.errors import VoiceError
-from voice.asr.vosk_download import ModelStatus, download_model, model_status, progress_bar
-from voice.asr.vosk_model import check_model_dir
+from voice.asr.vosk_download import DEFAULT_SHA256, download_model, progress_bar
+from voice.asr.vosk_model import ModelStatus, check_model_dir, model_status
 
 MODEL_NAME = "vosk-model-test-0.1"
 
 
 class Server:
-    """A loopback HTTP server: `files` maps a path to bytes; `cut` paths send half their declared length."""
+    """A loopback HTTP server: `files` maps a path to bytes; `cut` paths send half their declared length
+    (once each); Range requests are answered with 206 unless `ranges` is False; `stall` paths send
+    half and then wait without closing."""
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
         self.cut: set[str] = set()
+        self.stall: set[str] = set()
+        self.ranges = True
         self.requests: list[str] = []
+        self.range_requests: list[str] = []
+        self.released = threading.Event()
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -39,11 +51,31 @@ class Server:
                 if body is None:
                     self.send_error(404, "Not Found")
                     return
-                self.send_response(200)
+                start = 0
+                wanted = self.headers.get("Range")
+                if wanted:
+                    server.range_requests.append(wanted)
+                if wanted and server.ranges:
+                    start = int(wanted.removeprefix("bytes=").rstrip("-"))
+                    if start >= len(body):
+                        self.send_error(416, "Range Not Satisfiable")
+                        return
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+                else:
+                    self.send_response(200)
                 self.send_header("Content-Type", "application/zip")
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(len(body) - start))
                 self.end_headers()
-                self.wfile.write(body[: len(body) // 2] if self.path in server.cut else body)
+                if self.path in server.cut:
+                    server.cut.discard(self.path)
+                    self.wfile.write(body[start: start + (len(body) - start) // 2])
+                elif self.path in server.stall:
+                    self.wfile.write(body[start: start + (len(body) - start) // 2])
+                    self.wfile.flush()
+                    server.released.wait(10)
+                else:
+                    self.wfile.write(body[start:])
                 self.close_connection = True
 
             def log_message(self, *args: object) -> None:
@@ -91,7 +123,12 @@ def model_zip(tmp_path: Path, extra: list[tuple[zipfile.ZipInfo | str, bytes]] =
 
 
 def assert_nothing_installed(dest: Path) -> None:
-    assert list(dest.iterdir()) == []
+    """No model and no work folder: at most the hidden partial download kept for resuming."""
+    assert [p.name for p in dest.iterdir() if not p.name.endswith(".part")] == []
+
+
+def partials(dest: Path) -> list[Path]:
+    return sorted(dest.glob(".vosk-download-*.part"))
 
 
 def test_good_archive_installs_a_model_libvosk_loads(server, dest, tmp_path):
@@ -173,12 +210,74 @@ def test_unsafe_entry_installs_nothing(server, dest, tmp_path, entry, reason):
     assert not Path("/tmp/escaped-by-symptom-voice-test.txt").exists()
 
 
-def test_truncated_download(server, dest, tmp_path):
-    url, sha = server.add(f"/{MODEL_NAME}.zip", model_zip(tmp_path))
+def test_truncated_download_is_resumed_where_it_stopped(server, dest, tmp_path):
+    body = model_zip(tmp_path)
+    url, sha = server.add(f"/{MODEL_NAME}.zip", body)
     server.cut.add(f"/{MODEL_NAME}.zip")
-    with pytest.raises(VoiceError, match="cut off"):
+    with pytest.raises(VoiceError, match="cut off after .* bytes: run it again to resume"):
         download_model(url, sha, dest)
     assert_nothing_installed(dest)
+    (kept,) = partials(dest)
+    assert kept.read_bytes() == body[: len(body) // 2]
+    seen: list[tuple[int, int | None]] = []
+    check_model_dir(download_model(url, sha, dest, progress=lambda done, total: seen.append((done, total))))
+    assert server.range_requests == [f"bytes={len(body) // 2}-"]
+    assert seen[0] == (len(body) // 2, len(body)) and seen[-1] == (len(body), len(body))
+    assert partials(dest) == []
+
+
+def test_a_server_that_cannot_resume_sends_it_all_again(server, dest, tmp_path):
+    url, sha = server.add(f"/{MODEL_NAME}.zip", model_zip(tmp_path))
+    server.cut.add(f"/{MODEL_NAME}.zip")
+    server.ranges = False
+    with pytest.raises(VoiceError, match="cut off"):
+        download_model(url, sha, dest)
+    check_model_dir(download_model(url, sha, dest))
+    assert len(server.range_requests) == 1 and partials(dest) == []
+
+
+def test_a_kept_part_of_another_file_fails_its_checksum_once_then_starts_clean(server, dest, tmp_path):
+    url, sha = server.add(f"/{MODEL_NAME}.zip", model_zip(tmp_path))
+    stale = dest / f".vosk-download-{sha[:16]}.part"
+    stale.write_bytes(b"not the start of this archive")
+    with pytest.raises(VoiceError, match="failed its checksum"):
+        download_model(url, sha, dest)
+    assert partials(dest) == []
+    check_model_dir(download_model(url, sha, dest))
+
+
+def test_a_complete_kept_archive_is_installed_without_the_network(server, dest, tmp_path):
+    body = model_zip(tmp_path)
+    url, sha = server.add(f"/{MODEL_NAME}.zip", body)
+    (dest / f".vosk-download-{sha[:16]}.part").write_bytes(body)
+    check_model_dir(download_model(url, sha, dest))
+    assert server.requests == []
+
+
+def test_a_connection_nobody_answers_fails_within_the_connect_timeout(dest):
+    """A listening socket whose queue is full drops new connections, as a firewall does."""
+    with socket.socket() as blackhole, socket.socket() as filler:
+        blackhole.bind(("127.0.0.1", 0))
+        blackhole.listen(0)
+        filler.connect(blackhole.getsockname())
+        started = time.monotonic()
+        with pytest.raises(VoiceError, match=r"Cannot reach 127\.0\.0\.1:\d+ \(no answer within 5 s\): check your"):
+            download_model(f"http://127.0.0.1:{blackhole.getsockname()[1]}/m.zip", "0" * 64, dest)
+        assert time.monotonic() - started < download.CONNECT_TIMEOUT + 3
+    assert_nothing_installed(dest)
+
+
+def test_a_transfer_that_stalls_keeps_what_came(server, dest, tmp_path, monkeypatch):
+    monkeypatch.setattr(download, "READ_TIMEOUT", 0.5)
+    url, sha = server.add(f"/{MODEL_NAME}.zip", model_zip(tmp_path))
+    server.stall.add(f"/{MODEL_NAME}.zip")
+    try:
+        with pytest.raises(VoiceError, match="stopped answering after .* bytes: .* run it again to resume"):
+            download_model(url, sha, dest)
+    finally:
+        server.released.set()
+    (kept,) = partials(dest)
+    assert kept.stat().st_size == len(server.files[f"/{MODEL_NAME}.zip"]) // 2
 
 
 def test_http_404(server, dest):
@@ -213,8 +312,9 @@ def test_zip_without_a_model(server, dest):
     assert_nothing_installed(dest)
 
 
-def test_interrupted_download_leaves_nothing(server, dest, tmp_path):
-    url, sha = server.add(f"/{MODEL_NAME}.zip", model_zip(tmp_path))
+def test_interrupted_download_installs_nothing_and_resumes(server, dest, tmp_path):
+    padding = (f"{MODEL_NAME}/padding.bin", os.urandom(400_000))  # several chunks, like the real 40 MB
+    url, sha = server.add(f"/{MODEL_NAME}.zip", model_zip(tmp_path, [padding]))
 
     def interrupt(done: int, total: int | None) -> None:
         if done:
@@ -223,6 +323,9 @@ def test_interrupted_download_leaves_nothing(server, dest, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         download_model(url, sha, dest, progress=interrupt)
     assert_nothing_installed(dest)
+    assert len(partials(dest)) == 1
+    check_model_dir(download_model(url, sha, dest))
+    assert len(server.range_requests) == 1
 
 
 def test_destination_created_for_the_download_is_removed_on_failure(server, tmp_path):
@@ -265,7 +368,7 @@ def test_model_status_lists_named_and_cached_models(tmp_path):
         ModelStatus(good, "cache", None, False),
     ]
     assert "half-copied" in statuses[1].problem
-    assert [s.active for s in model_status(environ={}, home=tmp_path)] == [False, True]
+    assert [s.in_use for s in model_status(environ={}, home=tmp_path)] == [False, True]
     assert model_status(environ={}, home=tmp_path / "nobody") == []
 
 
@@ -286,3 +389,69 @@ def test_disk_filling_up_while_unpacking_is_a_voice_error(server, dest, tmp_path
     with pytest.raises(VoiceError, match="disk holding .* is full"):
         download_model(url, sha, dest)
     assert_nothing_installed(dest)
+
+
+def local_archive(tmp_path: Path, name: str) -> Path:
+    path = tmp_path / "usb-stick" / name
+    path.parent.mkdir()
+    path.write_bytes(model_zip(tmp_path))
+    return path
+
+
+def test_a_copy_of_the_official_archive_is_checked_against_the_built_in_pin(dest, tmp_path):
+    copy = local_archive(tmp_path, "vosk-model-small-en-us-0.15.zip")  # the name, not the official bytes
+    with pytest.raises(VoiceError, match=f"failed its checksum .* expected {DEFAULT_SHA256[:12]}"):
+        download_model(copy.as_uri(), None, dest)
+    with pytest.raises(VoiceError, match=f"expected {DEFAULT_SHA256[:12]}"):
+        download_model(str(copy), None, dest)
+    assert_nothing_installed(dest)
+
+
+def test_a_local_path_installs_with_its_checksum(dest, tmp_path):
+    copy = local_archive(tmp_path, f"{MODEL_NAME}.zip")
+    sha = hashlib.sha256(copy.read_bytes()).hexdigest()
+    check_model_dir(download_model(str(copy), sha, dest))
+    assert [p.name for p in dest.iterdir()] == [MODEL_NAME]
+
+
+def test_a_missing_local_copy_is_not_blamed_on_the_internet(dest, tmp_path):
+    missing = tmp_path / "Downloads" / "vosk-model-small-en-us-0.15.zip"
+    for address in (missing.as_uri(), str(missing)):
+        with pytest.raises(VoiceError) as caught:
+            download_model(address, None, dest)
+        assert str(caught.value) == f"{missing} does not exist: give the path of the downloaded model archive."
+    assert_nothing_installed(dest)
+
+
+def cli(*args: str, home: Path) -> subprocess.CompletedProcess:
+    """The command line with its output as bytes decoded by hand, so a carriage return stays one."""
+    done = subprocess.run([sys.executable, "-m", "voice", *args], cwd=ROOT, capture_output=True, timeout=120,
+                          stdin=subprocess.DEVNULL, env={**os.environ, "HOME": str(home)})
+    return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(), done.stderr.decode())
+
+
+def test_the_progress_bar_and_an_error_never_share_a_line(server, tmp_path):
+    url, sha = server.add(f"/{MODEL_NAME}.zip", model_zip(tmp_path))
+    server.cut.add(f"/{MODEL_NAME}.zip")
+    done = cli("model", "download", "--url", url, "--sha256", sha, home=tmp_path)
+    assert done.returncode == 2
+    bar, error = done.stderr.rstrip("\n").split("\n")
+    assert bar.split("\r")[-1].startswith("[###############...............]")
+    assert error.startswith(f"symptom-voice: The download of {url} was cut off after ")
+    again = cli("model", "download", "--url", url, "--sha256", sha, home=tmp_path)
+    assert again.returncode == 0 and again.stderr.split("\r")[-1].startswith("[" + "#" * 30 + "]")
+    assert again.stdout == (f"The Vosk model is installed in {tmp_path / '.cache' / 'vosk' / MODEL_NAME}: "
+                            f"the assistant will listen with it.\n")
+
+
+def test_status_of_a_model_path_that_does_not_exist(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "voice", "model", "status"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "HOME": str(tmp_path),
+                                                       "VOSK_MODEL_PATH": "/tmp/nonexist"})
+    assert done.returncode == 0 and "in use" not in done.stdout
+    assert done.stdout.splitlines() == [
+        "/tmp/nonexist  (environment; broken: Vosk model folder /tmp/nonexist does not exist: download "
+        "vosk-model-small-en-us-0.15 from alphacephei.com/vosk/models and unzip it into ~/.cache/vosk, or pass "
+        "--model DIR.)",
+        "So the assistant listens with PocketSphinx (built in).",
+    ]

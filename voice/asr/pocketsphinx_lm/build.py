@@ -12,10 +12,14 @@ inputs, so only the first start-up pays for the build.
 """
 from __future__ import annotations
 
+import atexit
+import errno
 import hashlib
+import logging
 import os
 import random
 import re
+import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
@@ -27,6 +31,8 @@ import yaml
 from knowledge import text as knowledge_text
 from knowledge.text import spoken_sentences
 from voice.errors import VoiceError
+
+log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).with_name("data")
 COMMON_WORDS_FILE = DATA_DIR / "common_words.txt"
@@ -321,8 +327,11 @@ def build_domain_lm(
         return DomainLM(lm_path, dict_path, words, made, time.perf_counter() - started, True)
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
     except OSError as err:
-        raise VoiceError(f"Cannot write the speech model cache {folder}: {err.strerror}; set XDG_CACHE_HOME to a writable folder.") from err
+        folder = _temporary_cache(folder, err)
+        lm_path, dict_path, made_path = folder / "domain.lm.bin", folder / "domain.dict", folder / "made.dict"
     sentences = build_corpus(phrases, seed)
     lexicon = Lexicon.load(bundled_model_dir() / "cmudict-en-us.dict")
     lexicon.acronyms = acronyms
@@ -332,6 +341,17 @@ def build_domain_lm(
     _atomic_write(dict_path, "\n".join(dict_lines) + "\n")
     _atomic_write(made_path, "".join(f"{w} {p}\n" for w, p in sorted(made.items())))
     return DomainLM(lm_path, dict_path, frozenset(words), made, time.perf_counter() - started, False)
+
+
+def _temporary_cache(wanted: Path, error: OSError) -> Path:
+    """An unwritable cache must not stop start-up: build in a private temporary folder (0700,
+    removed at exit) for this run, and say so once."""
+    temporary = Path(tempfile.mkdtemp(prefix="symptom-voice-lm-"))
+    atexit.register(shutil.rmtree, temporary, ignore_errors=True)
+    log.warning("Cannot write the speech model cache %s (%s): building it in %s for this run; set "
+                "XDG_CACHE_HOME to a writable folder to keep it between runs.", wanted.parent,
+                error.strerror or error, temporary)
+    return temporary
 
 
 def _write_lm(sentences: list[str], vocabulary: list[str], lm_path: Path) -> None:
