@@ -48,7 +48,6 @@ test: system-packages $(BIN)/symptom-voice
 	$(BIN)/python -m pytest -q
 
 bench: system-packages $(BIN)/symptom-voice
-	$(BIN)/python benchmarks/bench_matcher.py
 	$(BIN)/symptom-voice bench
 
 clean:

@@ -18,11 +18,12 @@ from knowledge.model import KnowledgeBase
 from knowledge.reply import compose_reply, warnings_overview
 from voice.session.captions import Captions
 from voice.settings import Settings, voice_limits
-from voice.audio.format import AudioSink
+from voice.audio.format import AudioSink, AudioSource
 from voice.conversation.dialogue import Dialogue, Timing
 from voice.asr.choice import build_recognizer
 from voice.session.listening import Input, SpokenInput, TypedInput
 from voice.session.loop import Assistant
+from voice.session.observer import ObservedSink, SessionObserver, observer_from_environment
 from voice.session.recording_log import RecordingLog
 from voice.session.speaking import Speaker
 from voice.session.stop_key import StopKeyWatcher
@@ -38,8 +39,15 @@ class Mode:
 
 
 
-def run_assistant(settings: Settings, mode: Mode) -> None:
-    """Run until goodbye, the end of the recording or typed input, or Ctrl-C."""
+def run_assistant(settings: Settings, mode: Mode, *, source: AudioSource | None = None,
+                  sink: AudioSink | None = None, observer: SessionObserver | None = None) -> None:
+    """Run until goodbye, the end of the recording or typed input, or Ctrl-C.
+
+    `source` is audio to listen to as a recording (instead of `mode.input_wav` or the microphone),
+    `sink` takes the speech (instead of `mode.output_wav` or the speaker), and `observer` is told
+    the moments worth timing: the bench measures the real session through these three.
+    """
+    observer = observer or observer_from_environment()
     kb = load_knowledge(settings.knowledge)
     match("", kb)  # builds the phrase index now rather than during the first person's turn
     if settings.voice and not settings.mute:
@@ -48,15 +56,15 @@ def run_assistant(settings: Settings, mode: Mode) -> None:
         find_voice(settings.voice, list_voices())  # a wrong name stops here, not at the first reply
     recording = RecordingLog.start(settings.log_dir) if settings.log_dir else None
     captions = Captions(sys.stdout, settings.large, recording.transcript if recording else None)
-    mode, left_out = _without_missing_devices(settings, mode)
+    mode, left_out = _without_missing_devices(settings, mode, source, sink)
     dialogue = build_dialogue(kb, settings, keyboard=mode.text, speech=_speaks(settings, mode))
     if left_out:
         captions.note(left_out)
     with ExitStack() as stack:
-        user_input, reopen = _input(settings, mode, kb, captions, stack, recording)
-        speaker = _speaker(settings, mode, stack)
-        assistant = Assistant(dialogue, user_input, speaker, captions, reopen_input=reopen)
-        if speaker and not mode.text and not mode.input_wav:
+        user_input, reopen = _input(settings, mode, kb, captions, stack, recording, source, observer)
+        speaker = _speaker(settings, mode, stack, sink, observer)
+        assistant = Assistant(dialogue, user_input, speaker, captions, reopen_input=reopen, observer=observer)
+        if speaker and not mode.text and not mode.input_wav and source is None:
             stack.enter_context(StopKeyWatcher(assistant.stop_speaking))
             captions.note("Press Space or Escape to cut me off while I am speaking. Ctrl-C quits.")
         assistant.run()
@@ -74,40 +82,44 @@ def build_dialogue(kb: KnowledgeBase, settings: Settings, keyboard: bool = False
 
 
 def _input(settings: Settings, mode: Mode, kb: KnowledgeBase, captions: Captions, stack: ExitStack,
-           recording: RecordingLog | None) -> tuple[Input, Callable[[], None] | None]:
+           recording: RecordingLog | None, source: AudioSource | None,
+           observer: SessionObserver) -> tuple[Input, Callable[[], None] | None]:
     if mode.text:
         return TypedInput(sys.stdin, captions.prompt), None
     ears = build_recognizer(kb, settings.engine, settings.model, settings.silence, settings.restrict_vocabulary)
     captions.note(ears.notice)
     saver = recording.save if recording else None
-    if mode.input_wav:
+    if source is None and mode.input_wav:
         from voice.audio.wavfile import WavSource
 
         source = WavSource(mode.input_wav)
-        return SpokenInput(source, ears.recognizer, live=False, on_utterance=saver), None
+    if source is not None:
+        return SpokenInput(source, ears.recognizer, live=False, on_utterance=saver, observer=observer), None
     from voice.audio.devices import MicrophoneSource
 
     microphone = MicrophoneSource(settings.input_device)
     stack.callback(microphone.close)
-    return SpokenInput(microphone, ears.recognizer, live=True, on_utterance=saver), microphone.reopen
+    return (SpokenInput(microphone, ears.recognizer, live=True, on_utterance=saver, observer=observer),
+            microphone.reopen)
 
 
-def _speaker(settings: Settings, mode: Mode, stack: ExitStack) -> Speaker | None:
+def _speaker(settings: Settings, mode: Mode, stack: ExitStack, sink: AudioSink | None,
+             observer: SessionObserver) -> Speaker | None:
     if not _speaks(settings, mode):
         return None
     from voice.tts.pyttsx3_engine import Pyttsx3Synthesizer
 
-    sink: AudioSink
-    if mode.output_wav:
+    if sink is None and mode.output_wav:
         from voice.audio.wavfile import WavSink
 
         sink = WavSink(mode.output_wav)
-    else:
+    elif sink is None:
         from voice.audio.devices import SpeakerSink
 
         sink = SpeakerSink(settings.output_device)
     stack.callback(sink.close)
-    return Speaker(Pyttsx3Synthesizer(rate=settings.rate, volume=settings.volume, voice=settings.voice), sink)
+    return Speaker(Pyttsx3Synthesizer(rate=settings.rate, volume=settings.volume, voice=settings.voice),
+                   ObservedSink(sink, observer))
 
 
 
@@ -115,11 +127,13 @@ def _speaks(settings: Settings, mode: Mode) -> bool:
     return not mode.printed and not settings.mute
 
 
-def _without_missing_devices(settings: Settings, mode: Mode) -> tuple[Mode, str | None]:
+def _without_missing_devices(settings: Settings, mode: Mode, source: AudioSource | None,
+                             sink: AudioSink | None) -> tuple[Mode, str | None]:
     """With no microphone, typing; with no speaker, printed replies; and one line saying what was
     left out and why. Only default devices are done without: a device the person named must be there."""
-    needs_microphone = not mode.text and not mode.input_wav and settings.input_device is None
-    needs_speaker = not mode.output_wav and _speaks(settings, mode) and settings.output_device is None
+    needs_microphone = not mode.text and not mode.input_wav and source is None and settings.input_device is None
+    needs_speaker = (not mode.output_wav and sink is None and _speaks(settings, mode)
+                     and settings.output_device is None)
     no_microphone = needs_microphone and _missing("input")
     no_speaker = needs_speaker and _missing("output")
     if not (no_microphone or no_speaker):

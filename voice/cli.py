@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--engine", choices=ENGINES, default=argparse.SUPPRESS,
                        help="auto (the default): every engine that is installed")
         p.add_argument("--repeats", type=int, default=1, help="times to run over the fixtures (default 1)")
+        p.add_argument("--fixtures", type=int, metavar="N", help="only the first N fixtures of each set (a quick look)")
         p.add_argument("--json", action="store_true", help="print the figures as JSON")
     add_command(sub, "bench", "measure start-up, endpointing and reply latency on the spoken fixtures", _bench, bench)
     add_command(sub, "devices", "list microphones and speakers (* marks the defaults)", _devices)
@@ -253,11 +254,11 @@ def _voices(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from voice.tools.bench import format_bench, run_bench
 
-    result = run_bench([args.engine or "auto"], repeats=args.repeats)
+    result = run_bench([args.engine or "auto"], repeats=args.repeats, fixtures=args.fixtures)
     if args.json:
-        for engine, reason in result["skipped"].items():
+        for engine, reason in result.skipped.items():
             print(f"{engine}: left out: {reason}", file=sys.stderr)
-        print(json.dumps(result, indent=2))
+        print(json.dumps(result.to_json(), indent=2))
     else:
         print(format_bench(result))
     return 0

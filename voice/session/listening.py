@@ -11,6 +11,7 @@ from typing import IO, Protocol
 
 from voice.asr.recognizer import Recognizer, Transcript
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH, AudioSource
+from voice.session.observer import SessionObserver, Unobserved
 from voice.conversation.events import Expect, Heard, Listen, NoInput
 
 BLOCK_SECONDS = 0.1
@@ -74,12 +75,13 @@ class SpokenInput:
 
     def __init__(self, source: AudioSource | LiveSource, recognizer: Recognizer, live: bool,
                  on_utterance: Callable[[Utterance], None] | None = None,
-                 echo_cancelled: Callable[[], bool] = lambda: False):
+                 echo_cancelled: Callable[[], bool] = lambda: False, observer: SessionObserver | None = None):
         self.source = source
         self.recognizer = recognizer
         self.live = live
         self._on_utterance = on_utterance
         self._echo_cancelled = echo_cancelled
+        self._observer = observer or Unobserved()
         self._block = int(SAMPLE_RATE * BLOCK_SECONDS)
         self._heard = bytearray()
 
@@ -142,6 +144,7 @@ class SpokenInput:
             return self._utterance(transcript) if transcript.text else EndOfInput()
         self._heard += pcm
         if self.recognizer.accept(pcm):
+            self._observer.endpoint()
             transcript = self.recognizer.result()
             if transcript.text:
                 return self._utterance(transcript)
@@ -149,6 +152,7 @@ class SpokenInput:
         return None
 
     def _utterance(self, transcript: Transcript) -> Heard:
+        self._observer.heard()
         if self._on_utterance:
             self._on_utterance(Utterance(transcript, bytes(self._heard)))
         self._heard.clear()

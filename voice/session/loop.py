@@ -16,6 +16,7 @@ from voice.conversation.events import (Action, Event, Exit, Expect, ForgetPerson
                                        SetVoice, SpeechDone, Start, StopKey, StopSpeaking)
 from voice.errors import VoiceError
 from voice.session.listening import EndOfInput, Input
+from voice.session.observer import SessionObserver, Unobserved
 from voice.session.speaking import Speaker
 
 FIRST_LISTEN = Listen(Expect.DESCRIPTION, 8.0)
@@ -27,7 +28,8 @@ class Assistant:
     """One running assistant; `speaker=None` prints replies without speaking them (--mute)."""
 
     def __init__(self, dialogue: Dialogue, user_input: Input, speaker: Speaker | None, captions: Captions,
-                 reopen_input: Callable[[], None] | None = None, sleep: Callable[[float], None] = time.sleep):
+                 reopen_input: Callable[[], None] | None = None, sleep: Callable[[float], None] = time.sleep,
+                 observer: SessionObserver | None = None):
         self.dialogue = dialogue
         self.input = user_input
         self.speaker = speaker
@@ -38,6 +40,8 @@ class Assistant:
         self._idle_before = 0.0
         self._idle_actions: list[Action] = []
         self._failures = 0
+        self._observer = observer or Unobserved()
+        self._listened = False
 
     def stop_speaking(self) -> None:
         """The stop key: cut speech now (called from the key-watcher thread)."""
@@ -117,6 +121,9 @@ class Assistant:
 
     def _listen(self, listen: Listen) -> list[Event] | None:
         self._idle_actions = []
+        if not self._listened:
+            self._listened = True
+            self._observer.ready()
         result = self.input.listen(listen, self._poll)
         if isinstance(result, EndOfInput):
             return None
