@@ -37,9 +37,8 @@ $(VENV)/speech-model-tried: | $(BIN)/symptom-voice
 speech-model: $(BIN)/symptom-voice
 	$(BIN)/symptom-voice model download
 
-# Ctrl-C is the ordinary way to quit, not a failure of make.
 run: setup
-	@$(BIN)/symptom-voice $(ARGS) || [ $$? -eq 130 ]
+	@$(BIN)/symptom-voice $(ARGS)
 
 demo: setup
 	$(BIN)/symptom-voice --input audio_tests/sessions/s02.wav --output demo_reply.wav
