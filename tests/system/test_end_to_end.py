@@ -77,12 +77,14 @@ def test_keyboard_mode_through_a_terminal():
     assert child.exitstatus == 0
 
 
-def test_no_microphone_says_so_in_one_line(tmp_path):
+def test_no_microphone_says_so_in_one_line_and_takes_typing_instead(tmp_path):
     env = {**os.environ, "XDG_RUNTIME_DIR": str(tmp_path), "PULSE_SERVER": "unix:/nonexistent"}
     result = subprocess.run([*CLI, "--engine", "pocketsphinx"], capture_output=True, text=True, cwd=ROOT, env=env,
-                            timeout=120, stdin=subprocess.DEVNULL)
-    assert result.returncode == 2
-    assert "make demo" in result.stderr and "Traceback" not in result.stderr
+                            timeout=120, input="my knee hurts\ngoodbye\n")
+    assert result.returncode == 0 and result.stderr == ""
+    first = result.stdout.split("\nAssistant:")[0]
+    assert first.startswith("*: No microphone and no speaker, so type what you would say") and "Why:" in first
+    assert "Goodbye" in result.stdout
 
 
 class SpeakerMonitor:
