@@ -52,6 +52,8 @@ def _setting(default: Any, help: str, **spec: Any) -> Any:
 
 @dataclass(frozen=True)
 class Settings:
+    """Every setting, once: type, default, help, option, range (see `Spec`)."""
+
     engine: str = _setting("auto", "speech recogniser; auto: Vosk when a model is found, else PocketSphinx",
                            flag="--engine", choices=ENGINES)
     model: str | None = _setting(None, "Vosk model folder", flag="--model", metavar="DIR")
@@ -130,6 +132,7 @@ class VoiceLimits:
 
 
 def voice_limits(settings: Settings) -> VoiceLimits:
+    """The dialogue's voice limits, starting from the configured rate and volume."""
     return VoiceLimits(rate=settings.rate, volume=settings.volume)
 
 
