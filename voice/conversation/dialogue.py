@@ -110,9 +110,9 @@ class Dialogue(Guided):
         if session.state == State.AWAITING_PERSON:
             return [self._listen(Expect.DESCRIPTION, quiet=True)]
         if session.state == State.FOLLOW_UP:  # they may not know: answer with what they said
-            return self._answer(self._with_fallback(self._understand(session.context)))
+            return self._answer(self._with_fallback(session.context or Match("")))
         if session.state == State.GUIDED:
-            return self._place_chosen(self._domain.home_location)
+            return self._place_chosen(None)
         if session.state == State.WHICH_SIGN:
             return self._sign_named(None)
         session.no_inputs += 1
@@ -185,12 +185,12 @@ class Dialogue(Guided):
         """Any reply to the follow-up question continues: what it adds is read with the description."""
         if utterance.kind == Said.DESCRIPTION:
             return self._description(utterance, lambda found: self._answer(self._with_fallback(found)))
-        return self._answer(self._with_fallback(self._understand(self._session.context)))
+        return self._answer(self._with_fallback(self._session.context or Match("")))
 
     def _on_yes_no(self, utterance: Utterance) -> list[Action]:
         session = self._session
         pending, session.pending = session.pending, None
-        session.state = State.FOLLOW_UP if session.context else State.READY
+        session.state = State.FOLLOW_UP if session.context is not None else State.READY
         if utterance.kind != Said.ANSWER or pending is None:  # said something else instead: take it afresh
             return self._respond_to(utterance)
         if pending.question == Question.READ_BACK:
@@ -222,14 +222,16 @@ class Dialogue(Guided):
         found = pending.match
         if utterance.rest or found is None:
             found = self._understand(self._reading()(f"{pending.text} {utterance.rest}".strip()))
-        if session.context:
+        if session.context is not None:
             return self._answer(self._with_fallback(found))
         return self._describe(found)
 
     def _on_place(self, utterance: Utterance) -> list[Action]:
-        """Guided: the answer to "where does it hurt most"; anything not a place counts as the home place."""
+        """Guided: the answer to "where does it hurt most" (a sign said with it is advised at once)."""
         found = utterance.match if utterance.understanding else Match(utterance.text)
-        return self._place_chosen(found.locations[0] if found.locations else self._domain.home_location)
+        if found.warnings:
+            return self._answer(found)
+        return self._place_chosen(found.locations[0] if found.locations else None)
 
     def _on_sign(self, utterance: Utterance) -> list[Action]:
         found = utterance.match if utterance.understanding else None
@@ -262,12 +264,12 @@ class Dialogue(Guided):
         if question is None:
             return self._answer(found)
         session = self._session
-        session.state, session.context, session.follow_up = State.FOLLOW_UP, found.text, question
+        session.state, session.context, session.follow_up = State.FOLLOW_UP, found, question
         return self._say((question.question,), Kind.QUESTION, self._listen_here())
 
     def _answer(self, found: Match) -> list[Action]:
         session = self._session
-        session.state, session.context, session.follow_up, session.pending = State.READY, "", None, None
+        session.state, session.context, session.follow_up, session.pending = State.READY, None, None, None
         if not found.out_of_scope and not (found.topics or found.warnings):
             session.failures += 1
             if session.failures >= 2 and self._kb is not None:
@@ -289,7 +291,7 @@ class Dialogue(Guided):
 
     def _emergency(self, found: Match) -> list[Action]:
         session = self._session
-        session.state, session.context, session.follow_up, session.pending = State.READY, "", None, None
+        session.state, session.context, session.follow_up, session.pending = State.READY, None, None, None
         session.safety_done = True
         kind = next((e.kind for e in self._domain.emergencies if e.id == getattr(found, "emergency", None)), "emergency")
         wording = self._domain.crisis_answer if kind == "crisis" else self._domain.emergency_answer
@@ -311,9 +313,14 @@ class Dialogue(Guided):
     def _reading(self) -> Callable[[str], str]:
         """How an utterance is read: a follow-up answer together with the description it is about."""
         session = self._session
-        if session.context and session.follow_up is not None:
+        if session.context is not None and session.follow_up is not None:
             question, context = session.follow_up, session.context
-            return lambda text: question.combine(context, text)
+            return lambda text: question.read(context, text, self._understand(text))
+        if session.state == State.GUIDED:
+            return lambda text: self._prompts.place_reading.format(place=text)
+        if session.state == State.WHICH_SIGN and self._kb is not None:
+            home = self._kb.location(self._domain.home_location).title
+            return lambda text: self._prompts.sign_reading.format(text=text, place=home)
         return lambda text: text
 
     def _reclassify(self, text: str, heard: Utterance) -> Utterance:

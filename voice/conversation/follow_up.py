@@ -29,6 +29,16 @@ class FollowUp:
     anchor: str = ""
     choices: tuple[str, ...] = ()
 
+    def read(self, previous: Match, answer: str, own: Match) -> str:
+        """The answer with the description it answers, unless it is a new description of another place.
+
+        `own` is the answer understood on its own: naming only places the first description did not
+        ("my shin aches when I run" after a question about the knee) makes it a new description.
+        """
+        if previous.locations and own.locations and not set(own.locations) & set(previous.locations):
+            return answer
+        return self.combine(previous.text, answer)
+
     def combine(self, previous: str, answer: str) -> str:
         """What to understand: the first description and the answer together."""
         noun = self.anchor.split()[-1] if self.anchor else ""

@@ -32,14 +32,20 @@ class Guided(Turns):
     def _ask_where(self) -> list[Action]:
         """Open recognition failed twice: ask where it hurts from a short list the recogniser can hear."""
         session = self._session
-        session.state, session.context, session.follow_up, session.pending = State.GUIDED, "", None, None
+        session.state, session.context, session.follow_up, session.pending = State.GUIDED, None, None, None
         session.failures = 0
         sentence = self._prompts.guided_where.format(places=self._prompts.spoken_list(self._places()))
         return self._say((sentence,), Kind.WHERE, self._listen_here(), about=self._location_ids)
 
-    def _place_chosen(self, place: str) -> list[Action]:
-        """Then the safety check (once), then the explanation for that place."""
+    def _place_chosen(self, place: str | None) -> list[Action]:
+        """Then the safety check (once), then the explanation for that place.
+
+        No place named ("I don't know"): what the assistant covers, as for a complaint elsewhere,
+        since a knee explanation would be a guess.
+        """
         assert self._kb is not None
+        if place is None:
+            return self._answer(Match("", out_of_scope=True))
         title = self._kb.location(place).title
         explanation = self._with_fallback(self._understand(self._prompts.place_reading.format(place=title)))
         self._session.state = State.READY

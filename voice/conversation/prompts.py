@@ -56,6 +56,7 @@ class Prompts:
     hello: str
     guided_where: str
     place_reading: str
+    sign_reading: str
     which_sign: str
     safety_no: str
     more_first: str

@@ -66,7 +66,7 @@ class Session:
     last_reply: Reply | None = None
     more_said: bool = False
     pending: Pending | None = None
-    context: str = ""  # the description a follow-up question is about
+    context: Match | None = None  # the description a follow-up question is about
     follow_up: FollowUp | None = None
     no_inputs: int = 0
     failures: int = 0  # utterances in a row that could not be understood

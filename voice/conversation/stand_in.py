@@ -18,7 +18,8 @@ class StandInDomain:
         FollowUp(WHERE, "Where in your leg do you feel it?"),
         FollowUp(WORSE, "What makes it worse: walking, stairs, kneeling, or sport?"),
     )
-    safety_question: str = ""
+    safety_question: str = ("One more question: is your leg badly swollen, hot or red, out of shape, numb or weak, "
+                            "too painful to stand on, or painful for weeks, or did it start with an injury?")
     emergency_answer: str = "Please call {number} now."
     crisis_answer: str = "Please call {number} now, or talk to someone you trust."
     emergencies: tuple = ()

@@ -208,7 +208,7 @@ def test_every_command_in_every_state(state, command, phrase):
         assert say.kind == "help" and HELP[1] in say.sentences
     elif command == Command.START_OVER:
         assert GREETING[0] in say.sentences and talk.d.state == State.READY
-        assert talk.d._session.last_reply is None and talk.d._session.context == ""
+        assert talk.d._session.last_reply is None and talk.d._session.context is None
     elif command == Command.WAIT:
         assert "Take your time." in say.sentences
         assert listen_of(after).timeout == Timing().wait_listen

@@ -1,0 +1,92 @@
+"""Understanding from a recogniser's guesses: flipped words, other guesses, agreement (real matcher and pack)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from knowledge.loader import load_knowledge
+from knowledge.matcher import match
+from knowledge.understanding import flipped, second_person, understand
+
+KB = load_knowledge()
+PHRASES = sorted({p for w in KB.warnings for p in w.phrases} | {p for t in KB.topics for p in t.phrases})
+
+
+@dataclass(frozen=True)
+class Guess:
+    text: str
+    score: float = 0.0
+
+
+def heard(text: str, confidence: float = 0.6, *others: str, typed: bool = False):
+    return understand(text, lambda t: match(t, KB), confidence=confidence, typed=typed,
+                      alternatives=tuple(Guess(o) for o in others))
+
+
+@pytest.mark.parametrize("text,reading", [
+    ("i can walk", "i can not walk"), ("i can't walk", "i can walk"), ("it is swollen", "it is not swollen"),
+    ("no the pain is bad", "now the pain is bad"), ("now it hurts", "no it hurts"),
+    ("i do not limp", "i do limp"),
+])
+def test_each_flippable_word_is_flipped(text, reading):
+    assert reading in [r for r, _ in flipped(text)]
+
+
+def test_no_inside_a_clause_negates_and_is_not_flipped():
+    assert not any(r.startswith("there is now") for r, _ in flipped("there is no swelling"))
+
+
+def test_second_person_reads_back_naturally():
+    assert second_person("i can not put any weight on my leg") == "you can't put any weight on your leg"
+    assert second_person("i am in agony") == "you are in agony"
+
+
+def test_a_flip_without_other_guesses_is_confirmed():
+    understood = heard("i can put any weight on my right leg")
+    assert understood.confirm == ("cannot_bear_weight",) and not understood.match.warnings
+    assert "cannot_bear_weight" in understood.confirm_match.warnings
+
+
+def test_a_flip_the_recogniser_never_considered_is_not_confirmed():
+    understood = heard("i can walk fine but my knee is stiff", 0.8, "i can walk fine but my knee is stiff",
+                       "i can walk find but my knee is stiff")
+    assert understood.confirm == ()
+
+
+def test_a_flip_another_guess_holds_is_confirmed():
+    understood = heard("i can walk on my left leg", 0.8, "i can't walk on my left leg", "i can walk on my left leg")
+    assert understood.confirm == ("cannot_bear_weight",)
+
+
+def test_one_stray_guess_of_eight_is_noise():
+    others = ["it hurts around my kneecap"] * 7 + ["it hurts a lump swollen kneecap"]
+    assert heard("it hurts around my kneecap", 0.7, *others).confirm == ()
+
+
+def test_a_typed_line_is_taken_as_it_is():
+    understood = heard("i can put any weight on my leg", 1.0, "i can't put any weight on my leg", typed=True)
+    assert understood.confirm == () and not understood.unsure
+
+
+def test_unsure_knee_words_the_guesses_disagree_on_are_not_understood():
+    assert heard("the knee on to walk", 0.5, "tell me a joke", "tell me the oak").unsure
+    assert heard("the knee on to walk", 0.3, "the knee on to walk", "the knee onto walk").unsure  # too unsure
+    assert not heard("my kneecap aches on stairs", 0.6, "my kneecap aches on the stairs").unsure
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(PHRASES + ["i", "can", "can't", "no", "now", "is", "my", "knee", "and", "but"]),
+                max_size=12).map(" ".join),
+       st.lists(st.sampled_from(PHRASES + ["tell me a joke", ""]), max_size=4),
+       st.floats(0.0, 1.0))
+def test_understanding_is_well_formed(text, others, confidence):
+    understood = heard(text, confidence, *others)
+    assert not set(understood.confirm) & set(understood.match.warnings)
+    if understood.confirm:
+        assert set(understood.confirm) <= set(understood.confirm_match.warnings)
+        assert understood.confirm_words and len(understood.confirm_words.split()) <= 14
+        assert not understood.unsure
+    assert heard(text, confidence, *others, typed=True).confirm == ()

@@ -1,0 +1,312 @@
+"""Understanding real people with the real matcher and knowledge pack: confirmations of signs that
+may be misheard, not-sure answers, the guided fallback, the safety check, no dead ends, keyboard
+and mute wording, politeness."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from knowledge.loader import load_knowledge
+from knowledge.matcher import match
+from knowledge.reply import compose_reply, split_sentences, warnings_overview
+from voice.asr.recognizer import Alternative
+from voice.conversation.dialogue import Dialogue, State
+from voice.conversation.events import Exit, Expect, Heard, Listen, Say, SetVoice, SpeechDone, Start
+from voice.conversation.prompts import load_prompts
+
+KB = load_knowledge()
+PROMPTS = load_prompts()
+WARNING_IDS = tuple(w.id for w in KB.warnings)
+
+
+class Person:
+    """Talks to a dialogue built on the real pack, as the loop would."""
+
+    def __init__(self, **options):
+        self.d = Dialogue(lambda text: match(text, KB), lambda found: compose_reply(found, KB),
+                          warning_signs=warnings_overview(KB).sentences, kb=KB, **options)
+        self.said: list[Say] = []
+        self.listen: Listen | None = None
+        self.send(Start())
+
+    def send(self, event) -> Say | None:
+        actions = self.d.handle(event)
+        say = next((a for a in actions if isinstance(a, Say)), None)
+        if say is not None:
+            self.said.append(say)
+            actions = self.d.handle(SpeechDone())
+        self.listen = next((a for a in actions if isinstance(a, Listen)), self.listen)
+        return say
+
+    def hear(self, text: str, confidence: float = 1.0, alternatives: tuple[str, ...] = (), typed: bool = False) -> Say:
+        return self.send(Heard(text, confidence, tuple(Alternative(a, -n) for n, a in enumerate(alternatives)), typed))
+
+    def spoken(self) -> str:
+        return " ".join(" ".join(s.sentences) for s in self.said)
+
+
+def advice(sign: str) -> str:
+    return split_sentences(KB.warning(sign).advice)[0]
+
+
+def summary_of(topic: str) -> str:
+    return split_sentences(KB.topic(topic).summary)[0]
+
+
+# --- confirmations ------------------------------------------------------------------------------
+
+def test_a_sign_behind_a_flipped_word_is_confirmed_in_plain_words_and_yes_advises_it():
+    person = Person()
+    say = person.hear("i can put any weight on my right leg", 0.6)
+    assert say.kind == "check" and say.about == ("cannot_bear_weight",)
+    assert say.sentences[-1] == "Did you say you can't put any weight on your right leg?"
+    assert person.listen.expect == Expect.YES_NO and person.listen.answers == ("yes", "no")
+    say = person.hear("yes")
+    assert say.kind == "answer" and advice("cannot_bear_weight") in say.sentences
+
+
+def test_no_to_a_confirmation_goes_on_with_what_was_heard():
+    person = Person()
+    person.hear("i can put any weight on my right leg", 0.6)
+    say = person.hear("no")
+    assert say.kind in ("answer", "question") and advice("cannot_bear_weight") not in say.sentences
+    assert person.d.state in (State.READY, State.FOLLOW_UP)
+
+
+def test_now_heard_as_no_is_confirmed():
+    say = Person().hear("no the pain is excruciating", 0.6)
+    assert say.kind == "check" and say.about == ("severe_pain_after_injury",)
+    assert "now the pain is excruciating" in say.sentences[-1]
+
+
+def test_a_sign_only_in_another_guess_is_confirmed():
+    person = Person()
+    say = person.hear("my knee is sore", 0.5, alternatives=("my knee is sore", "my knee is swollen and hot"))
+    assert say.kind == "check" and "swelling_redness_warmth" in say.about
+    assert "your knee is swollen" in say.sentences[-1]
+    say = person.hear("yes")
+    assert advice("swelling_redness_warmth") in say.sentences
+
+
+def test_a_sign_heard_clearly_is_advised_at_once_and_never_confirmed():
+    say = Person().hear("i can't put any weight on my right leg", 0.4,
+                        alternatives=("i can't put any weight on my right leg", "i can't put any weight on my leg"))
+    assert say.kind == "answer" and advice("cannot_bear_weight") in say.sentences
+    say = Person().hear("i can't put any weight on my right leg", 0.9, alternatives=("i can put any weight on my leg",))
+    assert say.kind == "answer" and advice("cannot_bear_weight") in say.sentences
+
+
+def test_a_sign_unsure_and_in_no_other_guess_is_confirmed_not_advised():
+    person = Person()
+    say = person.hear("my leg is numb", 0.5, alternatives=("my leg is done", "my egg is numbered"))
+    assert say.kind == "check" and say.sentences[-1] == "Did you say your leg is numb?"
+    assert advice(say.about[0]) in person.hear("yes").sentences
+
+
+def test_a_typed_line_is_never_confirmed_nor_read_back():
+    person = Person(keyboard=True)
+    for text in ("i can put weight on my leg", "hello zebra", "xqzv", "my knee is not swollen"):
+        say = person.hear(text, typed=True)
+        assert say.kind not in ("check", "confirm"), text
+        assert not any(s.startswith("I heard:") and "Is that right" in s for s in say.sentences)
+
+
+def test_low_confidence_speech_whose_guesses_disagree_is_not_explained():
+    person = Person()
+    say = person.hear("the knee on to walk", 0.4, alternatives=("tell me a joke", "the knee on to walk", "tell me the oak"))
+    assert say.kind == "not_sure" and not any(summary_of(t.id) in say.sentences for t in KB.topics)
+
+
+def test_guesses_that_agree_are_answered_without_a_read_back():
+    say = Person().hear("my kneecap aches on stairs", 0.5,
+                        alternatives=("my kneecap aches on the stairs", "my kneecap ache on stairs"))
+    assert say.kind == "answer"
+
+
+# --- the guided fallback ---------------------------------------------------------------------------
+
+def not_understood(person: Person) -> Say:
+    return person.hear("the knee on to walk", 0.4, alternatives=("tell me a joke", "tell me the oak"))
+
+
+def test_two_failed_attempts_switch_to_where_then_safety_check_then_explanation():
+    person = Person()
+    assert not_understood(person).kind == "not_sure"
+    say = not_understood(person)
+    assert say.kind == "where" and set(say.about) == {loc.id for loc in KB.locations}
+    assert person.listen.expect == Expect.CHOICE and "the calf" in person.listen.answers
+    say = person.hear("my calf")
+    assert say.kind == "check" and set(say.about) == set(WARNING_IDS) and person.listen.expect == Expect.YES_NO
+    say = person.hear("no")
+    assert say.kind == "answer" and split_sentences(KB.location("calf").summary)[0] in say.sentences
+
+
+def test_guided_yes_to_the_safety_check_asks_which_sign_and_advises_it():
+    person = Person()
+    not_understood(person)
+    not_understood(person)
+    person.hear("the knee")
+    say = person.hear("yes")
+    assert say.kind == "which" and person.listen.expect == Expect.CHOICE and person.listen.answers
+    say = person.hear("it is very swollen and hot")
+    assert advice("swelling_redness_warmth") in say.sentences
+
+
+@pytest.mark.parametrize("answer", ["i don't know", "not sure", "everywhere", "mmm"])
+def test_a_guided_answer_that_names_no_place_says_what_the_assistant_covers(answer):
+    person = Person()
+    not_understood(person)
+    not_understood(person)
+    say = person.hear(answer)
+    assert say.sentences == compose_reply(match("", KB).__class__("", out_of_scope=True), KB).sentences
+    assert person.d.state == State.READY
+
+
+def test_a_sign_said_instead_of_a_place_is_advised():
+    person = Person()
+    not_understood(person)
+    not_understood(person)
+    say = person.hear("my knee is swollen and hot")
+    assert advice("swelling_redness_warmth") in say.sentences
+
+
+def test_a_rejected_read_back_twice_also_switches_to_guided_questions():
+    person = Person()
+    person.hear("zebra", 0.3)
+    person.hear("no")
+    person.hear("zebra", 0.3)
+    assert person.hear("no").kind == "where"
+
+
+# --- the safety check ----------------------------------------------------------------------------------
+
+def test_the_safety_check_ends_the_first_explanation_once_per_conversation():
+    person = Person()
+    say = person.hear("my kneecap aches when i climb stairs")
+    assert say.kind == "answer" and say.sentences[-1] == person.d._domain.safety_question
+    assert set(say.about) == set(WARNING_IDS) and person.listen.expect == Expect.YES_NO
+    say = person.hear("no")
+    assert say.sentences[0] == PROMPTS.safety_no
+    say = person.hear("pain at the back of my thigh when i run")
+    assert person.d._domain.safety_question not in say.sentences
+
+
+def test_no_safety_check_once_a_sign_was_raised():
+    person = Person()
+    person.hear("my knee is swollen and red")
+    say = person.hear("my kneecap aches when i climb stairs")
+    assert person.d._domain.safety_question not in say.sentences
+
+
+def test_yes_to_the_safety_check_asks_which_and_advises():
+    person = Person()
+    person.hear("my kneecap aches when i climb stairs")
+    assert person.hear("yes").kind == "which"
+    say = person.hear("i can't put weight on it")
+    assert advice("cannot_bear_weight") in say.sentences
+
+
+def _typed_descriptions() -> list[str]:
+    from knowledge.evaluation import load_cases
+    from paths import CASES
+
+    return [c.say for c in load_cases(CASES / "typed_cases.yaml") if not c.warnings and not c.out_of_scope]
+
+
+def test_the_safety_check_costs_at_most_one_turn_on_average():
+    """Person turns until the conversation is done (answering "no" to any yes/no), with and without the check."""
+    texts = _typed_descriptions()
+    assert len(texts) > 50
+    extra = []
+    for text in texts:
+        turns = {}
+        for with_check in (True, False):
+            person = Person()
+            if not with_check:
+                person.d._session.safety_done = True
+            person.hear(text)
+            count = 1
+            while person.listen.expect != Expect.ANYTHING and count < 6:
+                person.hear("no" if person.listen.expect == Expect.YES_NO else "not sure")
+                count += 1
+            turns[with_check] = count
+        extra.append(turns[True] - turns[False])
+    assert sum(extra) / len(extra) <= 1.0 and max(extra) <= 1
+
+
+# --- no dead ends --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("answer", ["not sure", "all over", "behind it", "the outer side", "at the back",
+                                    "I don't know", "no", "yes", "hmm"])
+def test_any_answer_to_a_follow_up_continues_with_an_explanation(answer):
+    person = Person()
+    assert person.hear("my knee hurts").kind == "question"
+    say = person.hear(answer)
+    assert say.kind == "answer" and KB.notice in say.sentences, say
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from("the it my a side back front all over not sure really hmm outer inner top bottom "
+                                "kind of left right near there".split()), min_size=1, max_size=6).map(" ".join))
+def test_no_answer_to_a_follow_up_is_a_dead_end(answer):
+    person = Person()
+    person.hear("my knee hurts")
+    say = person.hear(answer)
+    assert say.kind not in ("no_match", "not_sure"), (answer, say)
+
+
+def test_a_new_description_after_a_follow_up_is_not_merged_with_the_old_one():
+    person = Person()
+    person.hear("my knee hurts")
+    say = person.hear("my shin aches when i run")
+    assert match("my shin aches when i run", KB).locations == ("shin",)
+    assert "knee hurts" not in " ".join(say.sentences)
+    heard = person.d._session.last_reply
+    assert heard is not None and say.kind in ("answer", "question")
+
+
+# --- politeness, keyboard, mute, long lines ----------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["thank you goodbye", "ok thanks bye", "Thanks, bye!", "thank you, that's all"])
+def test_thanks_with_a_goodbye_ends_the_conversation(text):
+    person = Person()
+    person.hear("my kneecap aches when i climb stairs")
+    actions = person.d.handle(Heard(text))
+    assert actions[-1].kind == "goodbye" and person.d.handle(SpeechDone()) == [Exit()]
+
+
+def test_keyboard_mode_never_mentions_a_microphone_or_hearing():
+    person = Person(keyboard=True, speech=False)
+    for _ in range(4):
+        person.hear("", typed=True)
+    person.hear("my knee hurts", typed=True)
+    person.hear("", typed=True)
+    spoken = person.spoken().lower()
+    assert "microphone" not in spoken and "didn't hear" not in spoken and "can't hear" not in spoken
+    assert person.said[1].sentences[0].startswith("Nothing was typed")
+
+
+@pytest.mark.parametrize("command", ["slower", "faster", "louder", "quieter", "stop"])
+def test_with_speech_off_a_voice_command_says_what_it_means(command):
+    person = Person(keyboard=True, speech=False)
+    person.hear("my kneecap aches when i climb stairs", typed=True)
+    actions = person.d.handle(Heard(command, typed=True))
+    assert not any(isinstance(a, SetVoice) for a in actions)
+    assert actions[-1].sentences[0] == PROMPTS.voice[command].muted
+
+
+def test_a_huge_typed_line_is_never_read_back_whole():
+    text = "zebra " * 5000
+    say = Person(keyboard=True).hear(text, typed=True)
+    assert max(len(s) for s in say.sentences) < 400
+    say = Person().hear(text, 0.2)
+    assert max(len(s) for s in say.sentences) < 400
+
+
+def test_tell_me_more_gives_the_rest_of_the_answer():
+    person = Person()
+    person.hear("my kneecap aches when i climb stairs")
+    reply = compose_reply(match("my kneecap aches when i climb stairs", KB), KB)
+    say = person.hear("tell me more")
+    assert reply.more and say.kind == "more" and say.sentences[:len(reply.more)] == reply.more
