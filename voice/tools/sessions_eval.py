@@ -135,9 +135,8 @@ class SessionRunner:
     def _hear(self, words: str, listen: Listen, recording: Path | None) -> Heard | NoInput:
         """The person's words through `SpokenInput` and the recogniser (a recording, when the case has one)."""
         speech = load_wav(recording).pcm if recording else self._person_voice.speak(words)
-        source = MemorySource(as_heard(speech, words))
-        ears = SpokenInput(source, self._recognizer, live=False)
-        ears.after_speech(0.0)
+        self._recognizer.reset()  # each turn starts clean, as after the assistant's own speech
+        ears = SpokenInput(MemorySource(as_heard(speech, words)), self._recognizer, live=False)
         event = ears.listen(listen, lambda _seconds: False)
         return event if isinstance(event, Heard) else NoInput()
 
