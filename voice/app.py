@@ -20,7 +20,9 @@ from voice.session.captions import Captions
 from voice.settings import Settings, voice_limits
 from voice.audio.format import AudioSink, AudioSource
 from voice.conversation.dialogue import Dialogue, Timing
-from voice.asr.choice import build_recognizer
+from voice.asr.choice import Ears, Language, build_recognizer
+from voice.asr.pocketsphinx_lm.build import knowledge_phrases
+from voice.conversation.commands import find_command, spoken_phrases
 from voice.session.listening import Input, SpokenInput, TypedInput
 from voice.session.loop import Assistant
 from voice.session.observer import ObservedSink, SessionObserver, observer_from_environment
@@ -86,21 +88,47 @@ def _input(settings: Settings, mode: Mode, kb: KnowledgeBase, captions: Captions
            observer: SessionObserver) -> tuple[Input, Callable[[], None] | None]:
     if mode.text:
         return TypedInput(sys.stdin, captions.prompt), None
-    ears = build_recognizer(kb, settings.engine, settings.model, settings.silence, settings.restrict_vocabulary)
+    ears = build_ears(kb, settings.engine, settings.model, settings.restrict_vocabulary)
     captions.note(ears.notice)
-    saver = recording.save if recording else None
+    complete = whole_turn(kb)
+
+    def spoken(audio: AudioSource, live: bool) -> SpokenInput:
+        return SpokenInput(audio, ears.recognizer, live=live, silence=settings.silence, complete=complete,
+                           on_utterance=recording.save if recording else None, observer=observer)
+
     if source is None and mode.input_wav:
         from voice.audio.wavfile import WavSource
 
         source = WavSource(mode.input_wav)
     if source is not None:
-        return SpokenInput(source, ears.recognizer, live=False, on_utterance=saver, observer=observer), None
+        return spoken(source, live=False), None
     from voice.audio.devices import MicrophoneSource
 
     microphone = MicrophoneSource(settings.input_device)
     stack.callback(microphone.close)
-    return (SpokenInput(microphone, ears.recognizer, live=True, on_utterance=saver, observer=observer),
-            microphone.reopen)
+    return spoken(microphone, live=True), microphone.reopen
+
+
+def build_ears(kb: KnowledgeBase, engine: str = "auto", model: str | None = None,
+               restrict_vocabulary: bool = False) -> Ears:
+    """The recogniser for this knowledge base, with the spoken commands in its language."""
+    return build_recognizer(language_of(kb), engine, model, restrict_vocabulary)
+
+
+def language_of(kb: KnowledgeBase) -> Language:
+    """What people say to the assistant: the knowledge base's words and the spoken commands."""
+    return Language(tuple(knowledge_phrases(kb)), tuple(spoken_phrases()))
+
+
+def whole_turn(kb: KnowledgeBase) -> Callable[[str], bool]:
+    """Whether words already make a whole turn, so a shorter pause ends it: a command, or a
+    description that says where (a location) and what (a topic or a warning sign)."""
+    def complete(words: str) -> bool:
+        if find_command(words) is not None:
+            return True
+        found = match(words, kb)
+        return bool(found.locations) and bool(found.topics or found.warnings)
+    return complete
 
 
 def _speaker(settings: Settings, mode: Mode, stack: ExitStack, sink: AudioSink | None,

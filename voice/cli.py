@@ -16,8 +16,7 @@ from knowledge.loader import KnowledgeError, check_knowledge, load_knowledge
 from knowledge.matcher import match
 from knowledge.model import KnowledgeBase
 from knowledge.reply import compose_reply
-from voice.app import Mode, run_assistant
-from voice.asr.choice import build_recognizer
+from voice.app import Mode, build_ears, run_assistant
 from voice.asr.recognizer import Transcript
 from voice.cli_options import (EXIT_USER_ERROR, Parser, add_command, global_options, refuse_muted_speech,
                                refuse_unused, run_options, settings_of, spoken_commands)
@@ -188,7 +187,7 @@ def _eval_sessions(args: argparse.Namespace, kb: KnowledgeBase) -> int:
 
 def _transcriber(args: argparse.Namespace, kb: KnowledgeBase) -> Callable[[Path], Transcript]:
     settings = settings_of(args)
-    ears = build_recognizer(kb, settings.engine, settings.model)
+    ears = build_ears(kb, settings.engine, settings.model)
     print(ears.notice, file=sys.stderr)
     return lambda path: transcribe_file(path, ears.recognizer).transcript
 
@@ -203,7 +202,7 @@ def _run(args: argparse.Namespace) -> int:
 def _transcribe(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     kb = load_knowledge(settings.knowledge)
-    ears = build_recognizer(kb, settings.engine, settings.model)
+    ears = build_ears(kb, settings.engine, settings.model)
     result = transcribe_file(Path(args.file), ears.recognizer)
     if args.json:
         print(json.dumps({

@@ -346,7 +346,7 @@ def test_ten_minutes_of_silence_do_not_grow_memory(tmp_path):
     from knowledge.reply import compose_reply, warnings_overview
     from voice.session.captions import Captions
     from voice.conversation.dialogue import Dialogue
-    from voice.asr.choice import build_recognizer
+    from voice.app import build_ears
     from voice.session.listening import SpokenInput
     from voice.session.loop import Assistant
     from voice.audio.wavfile import WavSource
@@ -368,7 +368,7 @@ def test_ten_minutes_of_silence_do_not_grow_memory(tmp_path):
     dialogue = Dialogue(lambda t: match(t, kb), lambda m: compose_reply(m, kb),
                         warning_signs=warnings_overview(kb).sentences)
     with open(os.devnull, "w") as screen:
-        recognizer = build_recognizer(kb, "pocketsphinx").recognizer
+        recognizer = build_ears(kb, "pocketsphinx").recognizer
         Assistant(dialogue, SpokenInput(source, recognizer, live=False), None, Captions(screen)).run()
     print(f"\nRSS each minute of silence (MB): {[round(r, 1) for r in rss]}")
     assert len(rss) == 10

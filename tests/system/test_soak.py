@@ -23,7 +23,7 @@ from knowledge.matcher import match
 from knowledge.reply import compose_reply, warnings_overview
 from voice.session.captions import Captions
 from voice.conversation.dialogue import Dialogue
-from voice.asr.choice import build_recognizer
+from voice.app import build_ears
 from voice.session.listening import SpokenInput, Utterance
 from voice.session.loop import Assistant
 from voice.audio.wavfile import WavSource
@@ -137,7 +137,7 @@ def test_a_thousand_turns_leak_no_memory_files_or_threads(tmp_path):
     kb = load_knowledge()
     recording, per_pass = session_recording(tmp_path)
     source = LoopedRecording(recording)
-    ears = build_recognizer(kb, "pocketsphinx")
+    ears = build_ears(kb, "pocketsphinx")
     heard: list[str] = []
     figures: dict[str, object] = {}
 

@@ -9,11 +9,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from knowledge.model import KnowledgeBase
-from voice.conversation.commands import spoken_phrases
 from voice.asr.recognizer import Recognizer
 from voice.errors import VoiceError
 from voice.asr.vosk_model import find_model
+
+
+@dataclass(frozen=True)
+class Language:
+    """What people say to the assistant, for language models and grammars (given by the app's wiring)."""
+
+    domain: tuple[str, ...]  # the knowledge base's phrases and the texts people echo back from it
+    commands: tuple[str, ...]  # spoken commands and yes/no answers
+
+    def words(self) -> list[str]:
+        """Every word of the phrases, for a restricted vocabulary."""
+        return sorted({word for phrase in self.domain + self.commands for word in phrase.lower().split()
+                       if word.isalpha()})
 
 
 @dataclass(frozen=True)
@@ -22,8 +33,8 @@ class Ears:
     notice: str  # one line for the captions: which engine, and how to get a better one
 
 
-def build_recognizer(kb: KnowledgeBase, engine: str = "auto", model: str | None = None,
-                     trailing_silence: float = 0.5, restrict_vocabulary: bool = False) -> Ears:
+def build_recognizer(language: Language, engine: str = "auto", model: str | None = None,
+                     restrict_vocabulary: bool = False) -> Ears:
     """The recogniser `engine` names ("auto", "vosk" or "pocketsphinx"); VoiceError if it cannot be had."""
     passed_over = ""
     if engine in ("auto", "vosk"):
@@ -40,23 +51,14 @@ def build_recognizer(kb: KnowledgeBase, engine: str = "auto", model: str | None 
                     raise
                 passed_over = f"{error} "  # auto: say what is wrong with it, and listen all the same
             else:
-                vocabulary = domain_words(kb) if restrict_vocabulary else None
-                return Ears(VoskRecognizer(loaded, vocabulary=vocabulary, trailing_silence=trailing_silence),
-                            f"Listening with Vosk ({location.path}).")
-    from voice.asr.pocketsphinx_lm.build import knowledge_phrases
+                vocabulary = language.words() if restrict_vocabulary else None
+                return Ears(VoskRecognizer(loaded, vocabulary=vocabulary), f"Listening with Vosk ({location.path}).")
     from voice.asr.pocketsphinx import PocketSphinxRecognizer
 
-    recognizer = PocketSphinxRecognizer.from_phrases(knowledge_phrases(kb) + spoken_phrases(),
-                                                     trailing_silence=trailing_silence)
+    recognizer = PocketSphinxRecognizer.from_phrases(language.domain + language.commands)
     notice = "Listening with PocketSphinx (built in)."
     if passed_over:
         notice = passed_over + "Meanwhile listening with PocketSphinx (built in)."
     elif engine == "auto":
         notice += " For better recognition run: symptom-voice model download"
     return Ears(recognizer, notice)
-
-
-def domain_words(kb: KnowledgeBase) -> list[str]:
-    """Every word of the knowledge base's phrases and of the spoken commands, for a restricted grammar."""
-    phrases = [p for group in (kb.topics, kb.locations, kb.warnings) for entry in group for p in entry.phrases]
-    return sorted({word for phrase in phrases + spoken_phrases() for word in phrase.lower().split() if word.isalpha()})

@@ -36,21 +36,18 @@ class Transcript:
 
 @runtime_checkable
 class Recognizer(Protocol):
-    """A streaming speech recogniser with its own endpointing."""
+    """A streaming speech recogniser. It decodes; the endpointer (endpointing.py) decides where utterances end."""
 
     name: str
 
-    def accept(self, pcm: bytes) -> bool:
-        """Feed 16 kHz int16 mono PCM; True when an utterance has just ended (endpoint)."""
+    def accept(self, pcm: bytes) -> None:
+        """Decode more 16 kHz int16 mono PCM of the current utterance (the first call starts one)."""
 
     def partial(self) -> str:
         """The words heard so far in the current utterance."""
 
-    def result(self) -> Transcript:
-        """Finish the current utterance (endpoint or not) and return its transcript; starts a new one."""
+    def finish(self) -> Transcript:
+        """End the current utterance and return its transcript (empty when none was started)."""
 
     def reset(self) -> None:
-        """Drop everything heard so far (used while the assistant speaks)."""
-
-    def set_trailing_silence(self, seconds: float) -> None:
-        """How long a pause ends an utterance."""
+        """Drop the current utterance unheard."""

@@ -1,18 +1,14 @@
 """Streaming speech recognition with Vosk (libvosk), behind the Recognizer protocol.
 
-vosk 0.3.45 (the newest on PyPI) cannot change its endpointer at run time: its
-rules come from the model's conf/model.conf (typically 0.5 s of trailing silence
-after a confident word, up to 2 s after an unsure one). So this module lets
-libvosk cut the audio into segments, joins them, and ends the utterance itself
-once the last word is `trailing_silence` seconds old with nothing new heard.
-A trailing silence shorter than the model's own rule therefore acts as that rule.
+The endpointer (endpointing.py) decides where utterances end. libvosk still cuts the audio it
+is given into segments by its own rules (conf/model.conf, which vosk 0.3.45 cannot change at
+run time), so a long pause inside an utterance closes a segment: this module joins them.
 """
 from __future__ import annotations
 
 import json
 import re
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -23,7 +19,6 @@ from voice.errors import VoiceError
 from voice.asr.vosk_model import check_model_dir
 
 UNKNOWN_WORD = "[unk]"
-PIECE_SECONDS = 0.1  # endpoints are checked this often, whatever chunk size the caller feeds
 REDOWNLOAD_HINT = "its files may be damaged; download and unzip the model again"
 
 
@@ -65,26 +60,22 @@ def model_sample_rate(path: Path) -> int:
 
 
 class VoskRecognizer:
-    """Vosk behind the Recognizer protocol, with word times, confidences and its own endpointing.
+    """Vosk behind the Recognizer protocol, with word times and confidences.
 
-    Word times are seconds from the start of the utterance, which is where the
-    previous one ended (endpoint or result()) or where reset() was called.
+    Word times are seconds from the utterance's first audio (the first `accept` after
+    `finish` or `reset`).
     """
 
     name = "vosk"
 
     def __init__(self, model: VoskModel | Path | str, sample_rate: int = SAMPLE_RATE,
-                 vocabulary: Sequence[str] | None = None, trailing_silence: float = 0.5,
-                 max_utterance: float = 15.0) -> None:
+                 vocabulary: Sequence[str] | None = None) -> None:
         self.model = model if isinstance(model, VoskModel) else load_model(model)
         if sample_rate < self.model.sample_rate:
             raise VoiceError(f"Vosk model {self.model.path.name} needs audio at {self.model.sample_rate} Hz "
                              f"or more, not {sample_rate} Hz: record at {self.model.sample_rate} Hz.")
         self.sample_rate = sample_rate
-        self.max_utterance = max_utterance
-        self.set_trailing_silence(trailing_silence)
         self._fed = 0  # samples given to libvosk since this object was made
-        self._finished: deque[Transcript] = deque()
         self.set_vocabulary(vocabulary)
 
     @property
@@ -96,11 +87,6 @@ class VoskRecognizer:
     def vocabulary(self) -> list[str] | None:
         """The words recognition is restricted to, or None when it is not restricted."""
         return self._grammar
-
-    def set_trailing_silence(self, seconds: float) -> None:
-        if seconds < 0:
-            raise ValueError("trailing silence must not be negative")
-        self.trailing_silence = seconds
 
     def set_vocabulary(self, words: Sequence[str] | None) -> None:
         """Restrict recognition to `words` (plus "[unk]"), or lift the restriction with None.
@@ -124,70 +110,41 @@ class VoskRecognizer:
         self._recognizer = recognizer
         self._origin = self._now()  # libvosk counts time from when its recogniser was made
         self._start_utterance()
-        self._finished.clear()
 
-    def accept(self, pcm: bytes) -> bool:
-        """Feed int16 mono PCM at `sample_rate`; True when an utterance ended while doing so."""
-        step = int(self.sample_rate * PIECE_SECONDS) * SAMPLE_WIDTH
-        ended = False
-        for offset in range(0, len(pcm), step):
-            ended = self._feed(pcm[offset:offset + step]) or ended
-        return ended
+    def accept(self, pcm: bytes) -> None:
+        """Feed int16 mono PCM at `sample_rate`."""
+        if self._started is None:
+            self._started = self._now()
+        try:
+            segment_ended = self._recognizer.AcceptWaveform(pcm)
+        except Exception as exc:
+            raise VoiceError(f"Vosk could not decode the audio ({exc}): feed it 16-bit mono PCM "
+                             f"at {self.sample_rate} Hz.") from exc
+        self._fed += len(pcm) // SAMPLE_WIDTH
+        if segment_ended:
+            self._words.extend(self._parse(self._recognizer.Result()))
 
     def partial(self) -> str:
         pending = json.loads(self._recognizer.PartialResult()).get("partial", "")
         return " ".join([word.text for word in self._words] + ([pending] if pending else []))
 
-    def result(self) -> Transcript:
-        if self._finished:
-            return self._finished.popleft()
-        return self._finish()
-
-    def reset(self) -> None:
-        self._recognizer.FinalResult()  # libvosk's Reset() keeps a word that is still being decoded
-        self._finished.clear()
-        self._start_utterance()
-
-    def _feed(self, piece: bytes) -> bool:
-        try:
-            segment_ended = self._recognizer.AcceptWaveform(piece)
-        except Exception as exc:
-            raise VoiceError(f"Vosk could not decode the audio ({exc}): feed it 16-bit mono PCM "
-                             f"at {self.sample_rate} Hz.") from exc
-        self._fed += len(piece) // SAMPLE_WIDTH
-        now = self._now()
-        pending = ""
-        if segment_ended:
-            self._words.extend(self._parse(self._recognizer.Result()))
-            if not self._words:
-                self._heard_at = None  # libvosk closed a segment of silence or noise
-        else:
-            pending = json.loads(self._recognizer.PartialResult()).get("partial", "")
-        if self._heard_at is None and (pending or self._words):
-            self._heard_at = now
-        if self._heard_at is None:
-            return False
-        too_long = now - self._heard_at >= self.max_utterance
-        quiet_long_enough = not pending and bool(self._words) and now - self._words[-1].end >= self.trailing_silence
-        if too_long or quiet_long_enough:
-            self._finished.append(self._finish())
-            return True
-        return False
-
-    def _finish(self) -> Transcript:
+    def finish(self) -> Transcript:
         """Close the utterance: everything libvosk still holds joins the closed segments."""
         words = self._words + self._parse(self._recognizer.FinalResult())
-        start = self._utterance_start
+        start = self._now() if self._started is None else self._started
         self._start_utterance()
         relative = tuple(Word(w.text, _seconds(w.start - start), _seconds(w.end - start), w.confidence)
                          for w in words)
         confidence = sum(w.confidence for w in relative) / len(relative) if relative else 0.0
         return Transcript(" ".join(w.text for w in relative), relative, confidence, self.name)
 
+    def reset(self) -> None:
+        self._recognizer.FinalResult()  # libvosk's Reset() keeps a word that is still being decoded
+        self._start_utterance()
+
     def _start_utterance(self) -> None:
         self._words: list[Word] = []  # stream times, from segments libvosk has already closed
-        self._heard_at: float | None = None
-        self._utterance_start = self._now()
+        self._started: float | None = None  # stream time of the utterance's first audio
 
     def _parse(self, raw: str) -> list[Word]:
         """libvosk's JSON words, with times moved onto this object's stream clock."""

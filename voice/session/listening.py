@@ -1,4 +1,4 @@
-"""Turn an audio source and a recogniser into utterances, or read typed lines instead.
+"""Turn an audio source and a recogniser into the person's turns, or read typed lines instead.
 
 Timeouts are counted in audio time (frames read), so a recording in file mode behaves exactly
 like the same speech at a microphone, and tests need no clock.
@@ -9,20 +9,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Protocol
 
+from voice.asr.endpointing import TurnPolicy
 from voice.asr.recognizer import Recognizer, Transcript
-from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH, AudioSource
-from voice.session.observer import SessionObserver, Unobserved
+from voice.asr.utterances import TurnEvent, UtteranceEnded, UtteranceStream
+from voice.audio.format import AudioSource, SAMPLE_RATE
 from voice.conversation.events import Expect, Heard, Listen, NoInput
+from voice.session.observer import SessionObserver, Unobserved
 
 BLOCK_SECONDS = 0.1
-# The pause that ends a turn, by what the dialogue expects: a one-word answer needs no long wait,
-# a description a little longer (the mid-sentence rule below adds more).
-_SILENCE = {Expect.YES_NO: 0.35, Expect.CHOICE: 0.35, Expect.ANYTHING: 0.5, Expect.DESCRIPTION: 0.6}
-MID_SENTENCE_SILENCE = 0.9  # "my knee hurts and ..." - a pause after these words is thinking, not the end
-_CONTINUES = frozenset("and or but with my the a an of in on to into when because so then also like "
-                       "it its is was i im ive have has down up behind below above around".split())
 ECHO_GUARD_SECONDS = 0.3  # audio heard this long after the assistant stops speaking is its own echo
 POLL_SECONDS = 0.5
+# A yes/no or a choice is a short answer: any words end the turn after the shorter pause.
+_SHORT_ANSWERS = frozenset({Expect.YES_NO, Expect.CHOICE})
 
 
 @dataclass(frozen=True)
@@ -64,8 +62,17 @@ class LiveSource(AudioSource, Protocol):
     def ignore_before(self, moment: float) -> None: ...
 
 
+def turn_policy(silence: float, expect: Expect, complete: Callable[[str], bool] | None = None) -> TurnPolicy:
+    """When a pause ends the person's turn: the `silence` setting, shaped by what the dialogue expects."""
+    return TurnPolicy(silence, short_answer=expect in _SHORT_ANSWERS, complete=complete)
+
+
 class SpokenInput:
-    """Utterances from an audio source, with the recogniser's own endpointing.
+    """Utterances from an audio source, cut by the one endpointer and decoded by the recogniser.
+
+    `silence` is the setting of that name; `complete` tells whether words already make a whole
+    turn (they then end after a shorter pause); `on_event` sees every `TurnEvent` as it happens,
+    so work can start on the words of a pause before the endpoint.
 
     `echo_cancelled()` says whether the source is an echo-cancelled microphone (it can change,
     when the canceller is lost or comes back): then the person is heard while the assistant
@@ -73,26 +80,30 @@ class SpokenInput:
     skipped, by capture time, so nothing said afterwards is lost however long it spoke.
     """
 
-    def __init__(self, source: AudioSource | LiveSource, recognizer: Recognizer, live: bool,
+    def __init__(self, source: AudioSource | LiveSource, recognizer: Recognizer, live: bool, silence: float = 0.5,
+                 complete: Callable[[str], bool] | None = None,
                  on_utterance: Callable[[Utterance], None] | None = None,
+                 on_event: Callable[[TurnEvent], None] | None = None,
                  echo_cancelled: Callable[[], bool] = lambda: False, observer: SessionObserver | None = None):
         self.source = source
         self.recognizer = recognizer
         self.live = live
-        self._on_utterance = on_utterance
-        self._echo_cancelled = echo_cancelled
+        self.silence = silence
+        self._complete = complete
         self._observer = observer or Unobserved()
+        self._stream = UtteranceStream(recognizer, on_endpoint=self._observer.endpoint)
+        self._on_utterance = on_utterance
+        self._on_event = on_event
+        self._echo_cancelled = echo_cancelled
         self._block = int(SAMPLE_RATE * BLOCK_SECONDS)
-        self._heard = bytearray()
+        self._events: list[TurnEvent] = []  # heard after the utterance the last listen returned
 
     @property
     def duplex(self) -> bool:
         return self.live and self._echo_cancelled()
 
     def listen(self, listen: Listen, poll: Poll) -> Heard | NoInput | EndOfInput | None:
-        base = _SILENCE[listen.expect]
-        silence = base
-        self.recognizer.set_trailing_silence(silence)
+        self._stream.policy = turn_policy(self.silence, listen.expect, self._complete)
         listened = 0.0
         next_poll = POLL_SECONDS
         while True:
@@ -100,67 +111,67 @@ class SpokenInput:
             if heard is not None:
                 return heard
             listened += BLOCK_SECONDS
-            partial = self.recognizer.partial()
-            speaking = bool(partial)
-            wanted = _pause_for(partial, base)
-            if wanted != silence:
-                silence = wanted
-                self.recognizer.set_trailing_silence(silence)
-            if not speaking and listened >= listen.timeout:
+            if self._stream.in_utterance:
+                continue
+            if listened >= listen.timeout:
                 self._forget()
                 return NoInput()
             if listened >= next_poll:
                 next_poll += POLL_SECONDS
-                if not speaking and poll(listened):
+                if poll(listened):
                     self._forget()
                     return None
 
     def listen_during(self, playing: Callable[[], bool], on_speech: Callable[[], None]) -> Heard | EndOfInput | None:
         """The person's words while the assistant speaks; None when it finished with nobody speaking.
 
-        The recogniser is not reset at the end, so speech that starts as the assistant falls
-        silent carries on into the next `listen` whole.
+        The endpointer and recogniser are not reset at the end, so speech that starts as the
+        assistant falls silent carries on into the next `listen` whole.
         """
-        self.recognizer.set_trailing_silence(_SILENCE[Expect.ANYTHING])
+        self._stream.policy = turn_policy(self.silence, Expect.ANYTHING, self._complete)
         started = False
         while True:
             heard = self._next()
             if heard is not None:
                 return heard
-            partial = self.recognizer.partial()
-            if partial and not started:
+            if not started and self.recognizer.partial():
                 started = True
                 on_speech()
-            if started:
-                self.recognizer.set_trailing_silence(_pause_for(partial, _SILENCE[Expect.ANYTHING]))
-            elif not playing():
+            if not started and not playing():
                 return None
 
     def _next(self) -> Heard | EndOfInput | None:
-        """Feed one block to the recogniser: an utterance when one ended, EndOfInput, or None."""
+        """Feed one block through the endpointer: an utterance when one ended, EndOfInput, or None."""
+        heard = self._pending_heard()
+        if heard is not None:
+            return heard
         pcm = self.source.read(self._block)
         if not pcm:
-            transcript = self.recognizer.result()
-            return self._utterance(transcript) if transcript.text else EndOfInput()
-        self._heard += pcm
-        if self.recognizer.accept(pcm):
-            self._observer.endpoint()
-            transcript = self.recognizer.result()
-            if transcript.text:
-                return self._utterance(transcript)
-            self._heard.clear()
+            ended = self._stream.flush()
+            return self._utterance(ended) if ended and ended.transcript.text else EndOfInput()
+        self._events += self._stream.feed(pcm)
+        return self._pending_heard()
+
+    def _pending_heard(self) -> Heard | None:
+        """The first utterance with words among the events not yet handled."""
+        while self._events:
+            event = self._events.pop(0)
+            if self._on_event:
+                self._on_event(event)
+            if isinstance(event, UtteranceEnded) and event.transcript.text:
+                return self._utterance(event)
         return None
 
-    def _utterance(self, transcript: Transcript) -> Heard:
+    def _utterance(self, ended: UtteranceEnded) -> Heard:
         self._observer.heard()
         if self._on_utterance:
-            self._on_utterance(Utterance(transcript, bytes(self._heard)))
-        self._heard.clear()
+            self._on_utterance(Utterance(ended.transcript, ended.pcm))
+        transcript = ended.transcript
         return Heard(transcript.text, transcript.confidence, transcript.alternatives)
 
     def _forget(self) -> None:
-        self.recognizer.reset()
-        self._heard.clear()
+        self._events.clear()
+        self._stream.reset()
 
     def after_speech(self, ended_at: float) -> None:
         """Half duplex: skip the microphone's audio until just after the assistant fell silent.
@@ -172,14 +183,6 @@ class SpokenInput:
             return
         self.source.ignore_before(ended_at + ECHO_GUARD_SECONDS)
         self._forget()
-
-
-def _pause_for(partial: str, trailing_silence: float) -> float:
-    """The pause that ends this utterance: longer while the words so far end mid-sentence."""
-    words = partial.split()
-    if words and words[-1] in _CONTINUES:
-        return max(trailing_silence, MID_SENTENCE_SILENCE)
-    return trailing_silence
 
 
 class TypedInput:

@@ -21,8 +21,7 @@ import numpy as np
 from knowledge.evaluation import word_errors
 from knowledge.matcher import match
 from knowledge.model import KnowledgeBase, Match
-from voice.app import build_dialogue
-from voice.asr.choice import build_recognizer
+from voice.app import build_dialogue, build_ears
 from voice.asr.recognizer import Recognizer
 from voice.audio.convert import to_int16_pcm
 from voice.audio.format import SAMPLE_RATE
@@ -194,7 +193,7 @@ def evaluate_sessions(cases: list[SessionCase], kb: KnowledgeBase, settings: Set
     """Run every session with the assistant as `settings` build it; the results and the recogniser's notice."""
     from voice.tts.pyttsx3_engine import Pyttsx3Synthesizer
 
-    ears = build_recognizer(kb, settings.engine, settings.model, settings.silence, settings.restrict_vocabulary)
+    ears = build_ears(kb, settings.engine, settings.model, settings.restrict_vocabulary)
     voice = CommandVoice(tts_command) if tts_command else SynthesizerVoice(Pyttsx3Synthesizer())
     runner = SessionRunner(kb, lambda: build_dialogue(kb, settings), ears.recognizer, RememberingVoice(voice),
                            Pyttsx3Synthesizer(rate=settings.rate, voice=settings.voice), lambda text: match(text, kb))

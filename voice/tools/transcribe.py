@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voice.asr.recognizer import Recognizer, Transcript
+from voice.asr.utterances import UtteranceEnded, UtteranceStream
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
 from voice.audio.wavfile import WavSource
 
@@ -29,15 +30,17 @@ class FileTranscript:
 
 def transcribe_file(path: Path, recognizer: Recognizer) -> FileTranscript:
     source = WavSource(path)
+    stream = UtteranceStream(recognizer)
     recognizer.reset()
     parts: list[Transcript] = []
     fed = 0
     started = time.perf_counter()
     while pcm := source.read(BLOCK_FRAMES):
-        if recognizer.accept(pcm):
-            parts.append(recognizer.result())
+        parts += [event.transcript for event in stream.feed(pcm) if isinstance(event, UtteranceEnded)]
         fed += len(pcm)
-    parts.append(recognizer.result())
+    last = stream.flush()
+    if last is not None:
+        parts.append(last.transcript)
     elapsed = time.perf_counter() - started
     source.close()
     heard = [p for p in parts if p.text]

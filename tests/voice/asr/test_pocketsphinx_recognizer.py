@@ -12,7 +12,9 @@ import yaml
 from knowledge.evaluation import word_errors
 from knowledge.loader import load_knowledge
 from voice.conversation.commands import spoken_phrases
-from voice.asr.recognizer import Recognizer
+from voice.asr.endpointing import TurnPolicy
+from voice.asr.recognizer import Recognizer, Transcript
+from voice.asr.utterances import UtteranceEnded, UtteranceStream
 from voice.asr.pocketsphinx_lm.build import (DomainLM, Lexicon, SentenceTemplates, build_corpus, build_domain_lm, knowledge_phrases,
                              letter_to_sound)
 from voice.errors import VoiceError
@@ -36,16 +38,23 @@ def pcm_of(relative: str) -> bytes:
         return wav.readframes(wav.getnframes())
 
 
-def transcribe(recognizer: PocketSphinxRecognizer, pcm: bytes) -> list[str]:
-    """Stream `pcm` in chunks; one text per utterance, the last flushed with result()."""
-    texts = []
+def endpoints(stream: UtteranceStream, pcm: bytes) -> list[tuple[int, Transcript]]:
+    """Stream `pcm` in chunks: each endpoint as (bytes fed up to the chunk that held it, its transcript)."""
+    ended = []
     for start in range(0, len(pcm), CHUNK):
-        if recognizer.accept(pcm[start: start + CHUNK]):
-            texts.append(recognizer.result().text)
-    last = recognizer.result()
-    if last.text:
-        texts.append(last.text)
-    return texts
+        ended += [(start + CHUNK, e.transcript) for e in stream.feed(pcm[start: start + CHUNK])
+                  if isinstance(e, UtteranceEnded)]
+    return ended
+
+
+def transcribe(recognizer: PocketSphinxRecognizer, pcm: bytes, policy: TurnPolicy | None = None) -> list[str]:
+    """Stream `pcm` in chunks behind the endpointer; one text per utterance with words, the last flushed."""
+    stream = UtteranceStream(recognizer, policy)
+    texts = [t.text for _, t in endpoints(stream, pcm)]
+    last = stream.flush()
+    if last is not None:
+        texts.append(last.transcript.text)
+    return [text for text in texts if text]
 
 
 def scores(recognizer: PocketSphinxRecognizer, cases: list[dict]) -> tuple[float, float, float]:
@@ -110,30 +119,25 @@ def test_multi_utterance_recording_splits_into_its_utterances(recognizer: Pocket
 
 def test_whole_recording_in_one_call_still_yields_each_utterance(recognizer: PocketSphinxRecognizer) -> None:
     session = SESSIONS[0]
-    ended = [recognizer.accept(pcm_of(session["audio"]))]
-    texts = [recognizer.result().text]
-    while recognizer.accept(b""):
-        texts.append(recognizer.result().text)
-    assert ended == [True]
+    texts = [e.transcript.text for e in UtteranceStream(recognizer).feed(pcm_of(session["audio"]))
+             if isinstance(e, UtteranceEnded)]
     assert len(texts) == len(session["utterances"])
     assert "kneecap" in texts[0].split()
 
 
-def test_trailing_silence_decides_whether_a_pause_ends_the_utterance(recognizer: PocketSphinxRecognizer) -> None:
+def test_the_silence_setting_decides_whether_a_pause_ends_the_utterance(recognizer: PocketSphinxRecognizer) -> None:
     yes_pause_yes = pcm_of("clean/k10.wav") * 2  # "yes", about 0.8 s of noise floor, "yes"
-    recognizer.set_trailing_silence(0.4)
-    assert len(transcribe(recognizer, yes_pause_yes)) == 2
-    recognizer.set_trailing_silence(1.2)
+    assert len(transcribe(recognizer, yes_pause_yes, TurnPolicy(0.4))) == 2
     recognizer.reset()
-    assert len(transcribe(recognizer, yes_pause_yes)) == 1
+    assert len(transcribe(recognizer, yes_pause_yes, TurnPolicy(1.2))) == 1
 
 
-def test_endpoint_waits_for_the_trailing_silence(domain_lm: DomainLM) -> None:
+def test_endpoint_waits_for_the_trailing_silence(recognizer: PocketSphinxRecognizer) -> None:
     pcm = pcm_of("clean/k10.wav")  # 0.6 s of noise floor after the word
-    assert transcribe(PocketSphinxRecognizer(domain_lm, trailing_silence=0.3), pcm) == ["yes"]
-    patient = PocketSphinxRecognizer(domain_lm, trailing_silence=2.0)
-    assert not any(patient.accept(pcm[i: i + CHUNK]) for i in range(0, len(pcm), CHUNK))
-    assert patient.result().text == "yes"
+    assert transcribe(recognizer, pcm, TurnPolicy(0.3)) == ["yes"]
+    patient = UtteranceStream(recognizer, TurnPolicy(2.0))
+    assert endpoints(patient, pcm) == []
+    assert patient.flush().transcript.text == "yes"
 
 
 @pytest.mark.parametrize("name", ["c12_white10", "k01_white10"])
@@ -142,20 +146,19 @@ def test_steady_noise_does_not_hold_the_utterance_open(recognizer: PocketSphinxR
     level = speech[:2400].astype(float).std()  # the file starts with 0.15 s of its noise alone
     tail = np.random.default_rng(0).normal(0.0, level, 2 * 16000)  # 2 s more of the same white noise
     pcm = np.concatenate([speech, tail]).astype(np.int16).tobytes()
-    ended_at = next(i for i in range(0, len(pcm), CHUNK) if recognizer.accept(pcm[i: i + CHUNK]))
+    (ended_at, transcript), *_ = endpoints(UtteranceStream(recognizer), pcm)
     assert ended_at < len(speech) * 2 + 16000  # within 0.5 s of the end of the speech, not at max_utterance
-    assert recognizer.result().text
+    assert transcript.text
 
 
-def test_long_speech_is_cut_at_the_maximum_utterance_length(domain_lm: DomainLM) -> None:
-    recognizer = PocketSphinxRecognizer(domain_lm, max_utterance=1.0)
-    assert len(transcribe(recognizer, pcm_of("clean/c16.wav"))) >= 2
+def test_long_speech_is_cut_at_the_maximum_utterance_length(recognizer: PocketSphinxRecognizer) -> None:
+    stream = UtteranceStream(recognizer, max_utterance=1.0)
+    assert len(endpoints(stream, pcm_of("clean/c16.wav"))) >= 2
 
 
 def test_words_have_times_and_confidences(recognizer: PocketSphinxRecognizer) -> None:
     pcm = pcm_of("clean/c12.wav")
-    any(recognizer.accept(pcm[i: i + CHUNK]) for i in range(0, len(pcm), CHUNK))  # stops at the endpoint
-    transcript = recognizer.result()
+    (_, transcript), *_ = endpoints(UtteranceStream(recognizer), pcm)
     assert transcript.engine == "pocketsphinx"
     assert [w.text for w in transcript.words] == transcript.text.split()
     assert len(transcript.words) >= 5
@@ -174,20 +177,20 @@ def test_partial_then_reset_drops_the_utterance(recognizer: PocketSphinxRecogniz
     assert recognizer.partial().split()[:2] == ["my", "knee"]
     recognizer.reset()
     assert recognizer.partial() == ""
-    assert recognizer.result().text == ""
+    assert recognizer.finish().text == ""
 
 
-def test_silence_gives_an_empty_transcript(recognizer: PocketSphinxRecognizer) -> None:
+def test_silence_gives_no_utterance_and_an_empty_transcript(recognizer: PocketSphinxRecognizer) -> None:
     floor = pcm_of("clean/k10.wav")[: 3200]  # the noise floor before the word
-    assert not recognizer.accept(floor * 20)
-    assert recognizer.result().text == ""
+    stream = UtteranceStream(recognizer)
+    assert stream.feed(floor * 20) == []
+    assert stream.flush() is None
+    assert recognizer.finish().text == ""
 
 
 def test_bad_settings_and_files_give_voice_errors(domain_lm: DomainLM, tmp_path: Path) -> None:
     with pytest.raises(VoiceError):
         PocketSphinxRecognizer(domain_lm, sample_rate=8000)
-    with pytest.raises(VoiceError):
-        PocketSphinxRecognizer(domain_lm, trailing_silence=0)
     broken = tmp_path / "domain.lm.bin"
     broken.write_bytes(b"not a language model")
     with pytest.raises(VoiceError, match="delete that cache folder"):
@@ -214,7 +217,7 @@ def test_every_corpus_word_gets_a_pronunciation(tmp_path: Path) -> None:
     assert lm.made_pronunciations["mpfl"] == "EH M P IY EH F EH L"
     assert lm.made_pronunciations["tingles"].endswith("Z")
     recognizer = PocketSphinxRecognizer(lm)  # the decoder accepts every made-up pronunciation
-    assert recognizer.result().text == ""
+    assert recognizer.finish().text == ""
 
 
 def test_pronunciations_are_derived_from_known_words() -> None:

@@ -1,4 +1,4 @@
-"""The Vosk recogniser on the real libvosk, with a tiny model written by tests/vosk_test_model.py.
+"""The Vosk recogniser on the real libvosk, with a tiny model written by tests/support/vosk_test_model.py.
 
 That model hears one word per stretch of loud audio and nothing in silence, so
 synthetic bursts stand in for speech: their times are known exactly.
@@ -11,10 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
+from synthetic_sound import RATE, sound
+from voice.asr.endpointing import TurnPolicy
 from voice.asr.recognizer import Recognizer, Transcript
+from voice.asr.utterances import UtteranceEnded, UtteranceStream
 from voice.errors import VoiceError
 from voice.asr.vosk_model import ModelLocation, check_model_dir, find_model, require_model
 from voice.asr.vosk import VoskModel, VoskRecognizer, load_model
@@ -22,33 +24,27 @@ from vosk_test_model import (write_corrupt_model, write_half_copied_model, write
                              write_test_model)
 from paths import ROOT
 
-RATE = 16000
 TOLERANCE = 0.1  # seconds between a burst's edge and its word's time (one 30 ms frame plus slack)
 
 
-def sound(parts: list[tuple[str, float]], rate: int = RATE, seed: int = 0) -> bytes:
-    """int16 PCM from ("quiet" | "noise" | "tone", seconds) parts over a faint noise floor."""
-    rng = np.random.default_rng(seed)
-    pieces = []
-    for kind, seconds in parts:
-        n = int(seconds * rate)
-        floor = rng.normal(0.0, 3.0, n)
-        if kind == "noise":
-            floor += rng.normal(0.0, 3000.0, n)
-        elif kind == "tone":
-            floor += 8000.0 * np.sin(2 * np.pi * 440.0 * np.arange(n) / rate)
-        pieces.append(floor)
-    return np.concatenate(pieces).clip(-32768, 32767).astype("<i2").tobytes()
-
-
-def stream(recognizer: VoskRecognizer, pcm: bytes, rate: int = RATE,
-           chunk: float = 0.05) -> list[tuple[float, Transcript]]:
-    """Feed `pcm` chunk by chunk; each endpoint as (seconds of audio fed so far, its transcript)."""
+def decode(recognizer: VoskRecognizer, pcm: bytes, rate: int = RATE, chunk: float = 0.05) -> Transcript:
+    """Feed `pcm` chunk by chunk as one utterance and finish it."""
     step = int(rate * chunk) * 2
+    for offset in range(0, len(pcm), step):
+        recognizer.accept(pcm[offset:offset + step])
+    return recognizer.finish()
+
+
+def stream(recognizer: VoskRecognizer, pcm: bytes, policy: TurnPolicy | None = None,
+           max_utterance: float = 20.0, chunk: float = 0.05) -> list[tuple[float, Transcript]]:
+    """Feed `pcm` behind the endpointer; each endpoint as (seconds of audio fed so far, its transcript)."""
+    utterances = UtteranceStream(recognizer, policy, max_utterance)
+    step = int(RATE * chunk) * 2
     ended = []
     for offset in range(0, len(pcm), step):
-        if recognizer.accept(pcm[offset:offset + step]):
-            ended.append(((offset + step) / (2 * rate), recognizer.result()))
+        for event in utterances.feed(pcm[offset:offset + step]):
+            if isinstance(event, UtteranceEnded):
+                ended.append(((offset + step) / (2 * RATE), event.transcript))
     return ended
 
 
@@ -76,14 +72,13 @@ def test_loads_the_model_once_and_shares_it(plain_model: VoskModel) -> None:
 def test_loads_from_a_path(tmp_path: Path) -> None:
     recognizer = VoskRecognizer(write_test_model(tmp_path / "m"))
     assert recognizer.load_time > 0
-    stream(recognizer, sound([("quiet", 0.3), ("noise", 0.4)]))
-    assert recognizer.result().text == "alpha"
+    assert decode(recognizer, sound([("quiet", 0.3), ("noise", 0.4)])).text == "alpha"
 
 
 def test_bursts_become_words_at_their_times(plain_model: VoskModel) -> None:
-    recognizer = VoskRecognizer(plain_model, trailing_silence=1.0)
-    pcm = sound([("quiet", 0.5), ("noise", 0.4), ("quiet", 0.4), ("tone", 0.6), ("quiet", 1.5)])
-    ((_, transcript),) = stream(recognizer, pcm)
+    recognizer = VoskRecognizer(plain_model)
+    transcript = decode(recognizer, sound([("quiet", 0.5), ("noise", 0.4), ("quiet", 0.4), ("tone", 0.6),
+                                           ("quiet", 1.5)]))
     assert transcript.text == "alpha alpha"
     assert transcript.engine == "vosk"
     expected = [(0.5, 0.9), (1.3, 1.9)]
@@ -92,55 +87,51 @@ def test_bursts_become_words_at_their_times(plain_model: VoskModel) -> None:
         assert word.end == pytest.approx(end, abs=TOLERANCE)
 
 
-@pytest.mark.parametrize("trailing", [0.5, 1.0, 1.5])
-def test_endpoint_fires_once_the_trailing_silence_has_passed(plain_model: VoskModel, trailing: float) -> None:
-    recognizer = VoskRecognizer(plain_model, trailing_silence=trailing)
+@pytest.mark.parametrize("silence", [0.5, 1.0, 1.5])
+def test_the_endpointer_ends_the_utterance_after_the_silence_setting(plain_model: VoskModel, silence: float) -> None:
     pcm = sound([("quiet", 0.4), ("noise", 0.5), ("quiet", 3.0)])
-    ((ended_at, transcript),) = stream(recognizer, pcm)
+    ((ended_at, transcript),) = stream(VoskRecognizer(plain_model), pcm, TurnPolicy(silence))
     assert transcript.text == "alpha"
-    silence = ended_at - 0.9
-    assert trailing <= silence <= trailing + 0.5
+    assert silence <= ended_at - 0.9 <= silence + 0.2
 
 
-def test_set_trailing_silence_changes_where_utterances_split(plain_model: VoskModel) -> None:
+def test_the_silence_setting_changes_where_utterances_split(plain_model: VoskModel) -> None:
+    """A pause longer than libvosk's own endpoint rule (0.5 s) no longer ends the utterance by itself."""
     pcm = sound([("quiet", 0.3), ("noise", 0.4), ("quiet", 1.0), ("noise", 0.4), ("quiet", 2.0)])
     recognizer = VoskRecognizer(plain_model)
-    assert [t.text for _, t in stream(recognizer, pcm)] == ["alpha", "alpha"]
-    recognizer.set_trailing_silence(1.5)
-    assert [t.text for _, t in stream(recognizer, pcm)] == ["alpha alpha"]
-    with pytest.raises(ValueError):
-        recognizer.set_trailing_silence(-1)
+    assert [t.text for _, t in stream(recognizer, pcm, TurnPolicy(0.5))] == ["alpha", "alpha"]
+    assert [t.text for _, t in stream(recognizer, pcm, TurnPolicy(1.5))] == ["alpha alpha"]
 
 
 def test_word_times_count_from_the_start_of_each_utterance(plain_model: VoskModel) -> None:
     recognizer = VoskRecognizer(plain_model)
     pcm = sound([("quiet", 0.3), ("noise", 0.4), ("quiet", 1.5)])
-    (first_end, first), (_, second) = stream(recognizer, pcm + pcm)
+    first, second = decode(recognizer, pcm), decode(recognizer, pcm)
     assert first.words[0].start == pytest.approx(0.3, abs=TOLERANCE)
-    assert second.words[0].start == pytest.approx(2.2 + 0.3 - first_end, abs=TOLERANCE)
+    assert second.words[0].start == pytest.approx(0.3, abs=TOLERANCE)
 
 
 def test_silence_alone_gives_no_endpoint_and_an_empty_result(plain_model: VoskModel) -> None:
     recognizer = VoskRecognizer(plain_model)
     assert stream(recognizer, sound([("quiet", 6.0)])) == []
     assert recognizer.partial() == ""
-    empty = recognizer.result()
+    empty = recognizer.finish()
     assert (empty.text, empty.words, empty.confidence) == ("", (), 0.0)
 
 
-def test_partial_result_shows_words_before_the_endpoint(plain_model: VoskModel) -> None:
+def test_partial_result_shows_words_before_the_end(plain_model: VoskModel) -> None:
     recognizer = VoskRecognizer(plain_model)
-    assert stream(recognizer, sound([("quiet", 0.3), ("noise", 1.0)])) == []
+    recognizer.accept(sound([("quiet", 0.3), ("noise", 1.0)]))
     assert recognizer.partial() == "alpha"
-    assert recognizer.result().text == "alpha"
+    assert recognizer.finish().text == "alpha"
     assert recognizer.partial() == ""
 
 
-def test_result_finishes_an_utterance_without_an_endpoint(plain_model: VoskModel) -> None:
+def test_finish_ends_the_utterance_and_starts_afresh(plain_model: VoskModel) -> None:
     recognizer = VoskRecognizer(plain_model)
     recognizer.accept(sound([("quiet", 0.3), ("noise", 0.4), ("quiet", 0.1)]))
-    assert recognizer.result().text == "alpha"
-    assert recognizer.result().text == ""
+    assert recognizer.finish().text == "alpha"
+    assert recognizer.finish().text == ""
 
 
 def test_reset_drops_what_was_heard(plain_model: VoskModel) -> None:
@@ -148,26 +139,24 @@ def test_reset_drops_what_was_heard(plain_model: VoskModel) -> None:
     recognizer.accept(sound([("quiet", 0.3), ("noise", 0.4)]))
     recognizer.reset()
     assert recognizer.partial() == ""
-    assert recognizer.result().text == ""
+    assert recognizer.finish().text == ""
     recognizer.accept(sound([("quiet", 0.3), ("noise", 0.4)]))
     recognizer.reset()
-    ((_, transcript),) = stream(recognizer, sound([("quiet", 0.2), ("noise", 0.4), ("quiet", 1.5)]))
+    transcript = decode(recognizer, sound([("quiet", 0.2), ("noise", 0.4), ("quiet", 1.5)]))
     assert transcript.text == "alpha"
     assert transcript.words[0].start == pytest.approx(0.2, abs=TOLERANCE)
 
 
 def test_long_speech_is_cut_at_max_utterance(plain_model: VoskModel) -> None:
-    recognizer = VoskRecognizer(plain_model, max_utterance=1.0)
-    ended = stream(recognizer, sound([("quiet", 0.3), ("noise", 3.0)]))
+    ended = stream(VoskRecognizer(plain_model), sound([("quiet", 0.3), ("noise", 3.0)]), max_utterance=1.0)
     assert ended
     assert ended[0][0] < 2.0
     assert ended[0][1].text == "alpha"
 
 
 def test_confidences_are_per_word_and_averaged(plain_model: VoskModel) -> None:
-    recognizer = VoskRecognizer(plain_model, trailing_silence=1.0)
-    ((_, transcript),) = stream(recognizer, sound([("quiet", 0.3), ("noise", 0.4), ("quiet", 0.5),
-                                                   ("noise", 0.4), ("quiet", 1.5)]))
+    transcript = decode(VoskRecognizer(plain_model), sound([("quiet", 0.3), ("noise", 0.4), ("quiet", 0.5),
+                                                            ("noise", 0.4), ("quiet", 1.5)]))
     assert len(transcript.words) == 2
     assert all(0.0 < word.confidence <= 1.0 for word in transcript.words)
     assert transcript.confidence == pytest.approx(sum(w.confidence for w in transcript.words) / 2)
@@ -177,16 +166,16 @@ def test_vocabulary_restricts_and_switches(grammar_model: VoskModel) -> None:
     burst = sound([("quiet", 0.3), ("noise", 0.4), ("quiet", 1.5)])
     recognizer = VoskRecognizer(grammar_model)
     assert recognizer.vocabulary is None
-    assert [t.text for _, t in stream(recognizer, burst)] == ["alpha"]
+    assert decode(recognizer, burst).text == "alpha"
     recognizer.set_vocabulary(["Bravo", "zulu"])
     assert recognizer.vocabulary == ["bravo"]
-    assert [t.text for _, t in stream(recognizer, burst)] == ["bravo"]
+    assert decode(recognizer, burst).text == "bravo"
     recognizer.set_vocabulary(["charlie"])
-    ((_, transcript),) = stream(recognizer, burst)
+    transcript = decode(recognizer, burst)
     assert transcript.text == "charlie"
     assert transcript.words[0].start == pytest.approx(0.3, abs=TOLERANCE)
     recognizer.set_vocabulary(None)
-    assert [t.text for _, t in stream(recognizer, burst)] == ["alpha"]
+    assert decode(recognizer, burst).text == "alpha"
 
 
 def test_vocabulary_keeps_unk_when_the_model_has_it(tmp_path: Path) -> None:
@@ -198,8 +187,7 @@ def test_vocabulary_keeps_unk_when_the_model_has_it(tmp_path: Path) -> None:
 def test_vocabulary_is_ignored_without_runtime_grammars(plain_model: VoskModel) -> None:
     recognizer = VoskRecognizer(plain_model, vocabulary=["bravo"])
     assert recognizer.vocabulary is None
-    assert [t.text for _, t in stream(recognizer, sound([("quiet", 0.3), ("noise", 0.4), ("quiet", 1.5)]))] \
-        == ["alpha"]
+    assert decode(recognizer, sound([("quiet", 0.3), ("noise", 0.4), ("quiet", 1.5)])).text == "alpha"
 
 
 def test_audio_below_the_model_rate_is_refused(plain_model: VoskModel) -> None:
@@ -210,8 +198,7 @@ def test_audio_below_the_model_rate_is_refused(plain_model: VoskModel) -> None:
 def test_audio_at_44_1_khz_is_resampled(plain_model: VoskModel) -> None:
     rate = 44100
     recognizer = VoskRecognizer(plain_model, sample_rate=rate)
-    pcm = sound([("quiet", 0.5), ("noise", 0.4), ("quiet", 1.5)], rate=rate)
-    ((_, transcript),) = stream(recognizer, pcm, rate=rate)
+    transcript = decode(recognizer, sound([("quiet", 0.5), ("noise", 0.4), ("quiet", 1.5)], rate=rate), rate=rate)
     assert transcript.text == "alpha"
     assert transcript.words[0].start == pytest.approx(0.5, abs=TOLERANCE)
     assert transcript.words[0].end == pytest.approx(0.9, abs=TOLERANCE)
@@ -342,11 +329,10 @@ def test_find_model_returns_none_and_require_model_explains(tmp_path: Path) -> N
 
 def test_engine_builds_a_restricted_vocabulary_from_the_knowledge_base(tmp_path):
     from knowledge.loader import load_knowledge
-    from voice.asr.choice import build_recognizer, domain_words
+    from voice.app import build_ears, language_of
 
     kb = load_knowledge()
-    words = domain_words(kb)
-    assert {"knee", "swollen", "repeat", "goodbye"} <= set(words)
+    assert {"knee", "swollen", "repeat", "goodbye"} <= set(language_of(kb).words())
     model = write_test_model(tmp_path / "m", words=("knee", "swollen", "weather"), grammar=True)
-    ears = build_recognizer(kb, "vosk", str(model), restrict_vocabulary=True)
+    ears = build_ears(kb, "vosk", str(model), restrict_vocabulary=True)
     assert ears.recognizer.vocabulary is not None and "weather" not in ears.recognizer.vocabulary

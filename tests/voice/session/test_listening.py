@@ -9,7 +9,7 @@ import time
 import pytest
 
 from knowledge.loader import load_knowledge
-from voice.asr.choice import build_recognizer
+from voice.app import build_ears
 from voice.audio.devices import MicrophoneSource
 from voice.conversation.events import Expect, Heard, Listen
 from voice.session.listening import ECHO_GUARD_SECONDS, SpokenInput
@@ -19,7 +19,7 @@ audio = pytest.mark.audio
 
 @pytest.fixture(scope="module")
 def recognizer():
-    return build_recognizer(load_knowledge(), "pocketsphinx").recognizer
+    return build_ears(load_knowledge(), "pocketsphinx").recognizer
 
 
 @pytest.fixture(scope="module")

@@ -152,52 +152,66 @@ def test_kiosk_idle_says_goodbye_and_forgets_the_person():
     assert said[-1].startswith("I explain")  # the next person is greeted
 
 
-class PartialRecognizer:
-    """Reports a fixed partial transcript and records the pauses it was asked to wait for."""
+class ScriptedRecognizer:
+    """Hears `words` in any sound: the endpointer alone decides where the turns end."""
 
     name = "scripted"
 
-    def __init__(self, partial):
-        self._partial = partial
-        self.silences = []
-
-    def set_trailing_silence(self, seconds):
-        self.silences.append(seconds)
+    def __init__(self, words):
+        self.words = words
+        self._open = False
 
     def accept(self, pcm):
-        return False
+        self._open = True
 
     def partial(self):
-        return self._partial
+        return self.words if self._open else ""
 
-    def result(self):
+    def finish(self):
         from voice.asr.recognizer import Transcript
-        return Transcript("")
+        text, self._open = self.partial(), False
+        return Transcript(text)
 
     def reset(self):
-        pass
+        self._open = False
 
 
-class Silence:
-    def __init__(self, seconds):
-        self.left = int(seconds * 16000)
+class Recording:
+    def __init__(self, pcm):
+        self.pcm = pcm
 
     def read(self, frames):
-        frames = min(frames, self.left)
-        self.left -= frames
-        return b"\0\0" * frames
+        chunk, self.pcm = self.pcm[:frames * 2], self.pcm[frames * 2:]
+        return chunk
 
     def close(self):
         pass
 
 
-def test_a_pause_mid_sentence_waits_longer():
-    from voice.conversation.events import Expect, Listen
-    from voice.session.listening import MID_SENTENCE_SILENCE, SpokenInput
+def turns(words, expect, silence=0.5, complete=None):
+    """How many turns a burst, a 0.7 s pause and another burst make when the words so far are `words`."""
+    from synthetic_sound import sound
+    from voice.conversation.events import Listen
+    from voice.session.listening import SpokenInput
 
-    thinking = PartialRecognizer("my knee hurts and")
-    SpokenInput(Silence(1), thinking, live=False).listen(Listen(Expect.ANYTHING, 8.0), lambda s: False)
-    assert thinking.silences == [0.5, MID_SENTENCE_SILENCE]
-    finished = PartialRecognizer("my knee hurts")
-    SpokenInput(Silence(1), finished, live=False).listen(Listen(Expect.ANYTHING, 8.0), lambda s: False)
-    assert finished.silences == [0.5]
+    pcm = sound([("quiet", 0.5), ("voice", 0.5), ("quiet", 0.7), ("voice", 0.5), ("quiet", 2.0)])
+    spoken = SpokenInput(Recording(pcm), ScriptedRecognizer(words), live=False, silence=silence, complete=complete)
+    heard = []
+    while isinstance(result := spoken.listen(Listen(expect, 8.0), lambda s: False), Heard):
+        heard.append(result)
+    return len(heard)
+
+
+def test_a_pause_mid_sentence_waits_longer():
+    from voice.conversation.events import Expect
+
+    assert turns("my knee hurts and", Expect.ANYTHING) == 1
+    assert turns("my knee hurts", Expect.ANYTHING) == 2
+
+
+def test_the_silence_setting_and_the_expected_answer_shape_the_turn():
+    from voice.conversation.events import Expect
+
+    assert turns("my knee hurts", Expect.DESCRIPTION, silence=0.8) == 1
+    assert turns("yes", Expect.YES_NO, silence=0.8) == 2  # a short answer ends after a shorter pause
+    assert turns("my knee is swollen", Expect.DESCRIPTION, silence=0.8, complete=lambda w: True) == 2

@@ -55,14 +55,14 @@ def run_bench(engines: Sequence[str] = ENGINES, repeats: int = DEFAULT_REPEATS, 
 
 def measure_engine(engine: str, repeats: int, fixtures: int | None) -> EngineFigures:
     """The figures of one engine but its cold start (run by `run_bench` in a worker process of its own)."""
-    from voice.asr.choice import build_recognizer
+    from voice.app import build_ears
 
     settings = Settings(engine=engine)
     plain, paused = load_fixtures(fixtures)
     turns = [run_turn(fixture, settings) for _ in range(repeats) for fixture in plain]
     paused_turns = [run_turn(fixture, settings) for _ in range(repeats) for fixture in paused]
     kb = load_knowledge(settings.knowledge)
-    heard = transcribe_all([f.recording for f in plain], build_recognizer(kb, engine, settings.model).recognizer)
+    heard = transcribe_all([f.recording for f in plain], build_ears(kb, engine, settings.model).recognizer)
     timed = [t for t in turns if t.speech_end_to_audio is not None]
     cut = sum(t.cut_off for t in paused_turns)
     return EngineFigures(

@@ -1,0 +1,125 @@
+"""The endpointer on generated audio alone: bursts stand in for speech, so every time is known exactly."""
+from __future__ import annotations
+
+import pytest
+
+from synthetic_sound import RATE, sound
+from voice.asr.endpointing import (CONTINUES, PAUSE_SECONDS, PRE_ROLL_SECONDS, Endpointer, Event, TurnPolicy)
+
+FRAME = 0.03  # the endpointer judges 30 ms frames
+SLACK = 0.1  # seconds an edge may be found late: a voiced run of two frames, plus a frame
+
+
+def run(endpointer: Endpointer, pcm: bytes, words: str = "") -> list[tuple[float, Event, float]]:
+    """Feed `pcm` frame by frame: each event as (seconds fed when it came, event, utterance seconds so far).
+
+    The utterance seconds count the audio handed over for the utterance, pre-roll included.
+    """
+    frame = endpointer._frame_bytes
+    events = []
+    utterance = 0
+    for offset in range(0, len(pcm) - frame + 1, frame):
+        for step in endpointer.feed(pcm[offset:offset + frame], lambda: words):
+            utterance += len(step.audio)
+            if step.event is not None:
+                events.append(((offset + frame) / (2 * RATE), step.event, utterance / (2 * RATE)))
+            if step.event == Event.ENDED:
+                utterance = 0
+    return events
+
+
+def ends(events: list[tuple[float, Event, float]]) -> list[float]:
+    return [at for at, event, _ in events if event == Event.ENDED]
+
+
+def kinds(events: list[tuple[float, Event, float]]) -> list[Event]:
+    return [event for _, event, _ in events]
+
+
+def test_a_burst_is_one_utterance_that_starts_with_a_pre_roll() -> None:
+    events = run(Endpointer(TurnPolicy(0.5)), sound([("quiet", 1.0), ("voice", 0.6), ("quiet", 1.5)]))
+    assert kinds(events) == [Event.STARTED, Event.PAUSED, Event.ENDED]
+    started_at, _, handed_over = events[0]
+    assert 1.0 < started_at < 1.0 + 0.3  # once half the start window is voice
+    assert handed_over == pytest.approx(started_at - 1.0 + PRE_ROLL_SECONDS, abs=0.2)
+    assert handed_over >= started_at - 1.0 + PRE_ROLL_SECONDS - FRAME  # the whole burst and a pre-roll
+    assert 1.6 + 0.5 <= ends(events)[0] <= 1.6 + 0.5 + SLACK
+
+
+@pytest.mark.parametrize("silence, utterances", [(0.2, 2), (0.5, 2), (1.2, 1), (3.0, 1)])
+def test_the_silence_setting_decides_whether_a_pause_ends_the_turn(silence: float, utterances: int) -> None:
+    pcm = sound([("quiet", 0.5), ("voice", 0.5), ("quiet", 0.8), ("voice", 0.5), ("quiet", 4.0)])
+    assert len(ends(run(Endpointer(TurnPolicy(silence)), pcm))) == utterances
+
+
+@pytest.mark.parametrize("words", sorted(["my knee hurts and", "it is in my", "pain goes down the"]))
+def test_a_pause_after_a_word_that_continues_waits_longer(words: str) -> None:
+    assert words.split()[-1] in CONTINUES
+    pcm = sound([("quiet", 0.5), ("voice", 0.5), ("quiet", 0.7), ("voice", 0.5), ("quiet", 3.0)])
+    assert len(ends(run(Endpointer(TurnPolicy(0.5)), pcm, words=words))) == 1
+    assert len(ends(run(Endpointer(TurnPolicy(0.5)), pcm, words=words.rsplit(" ", 1)[0] + " knee"))) == 2
+
+
+def test_complete_words_and_short_answers_end_the_turn_sooner() -> None:
+    pcm = sound([("quiet", 0.5), ("voice", 0.5), ("quiet", 2.0)])
+    plain = ends(run(Endpointer(TurnPolicy(0.5)), pcm, words="my knee is swollen"))[0]
+    complete = ends(run(Endpointer(TurnPolicy(0.5, complete=lambda w: "swollen" in w)), pcm,
+                        words="my knee is swollen"))[0]
+    short = ends(run(Endpointer(TurnPolicy(0.5, short_answer=True)), pcm, words="yes"))[0]
+    assert 1.0 + 0.5 <= plain <= 1.0 + 0.5 + SLACK
+    assert complete == short < plain - 0.1
+    assert complete >= 1.0 + 0.35
+
+
+def test_policy_scales_with_the_silence_setting() -> None:
+    for silence in (0.2, 0.5, 3.0):
+        policy = TurnPolicy(silence, complete=lambda w: w == "my knee is swollen")
+        assert policy.pause_after("my knee is swollen") < policy.pause_after("my knee") == silence
+        assert policy.pause_after("my knee and") > silence
+    assert TurnPolicy(0.5, short_answer=True).pause_after("") == 0.5  # no words yet: nothing is complete
+
+
+def test_pause_and_resume_are_reported_before_the_endpoint() -> None:
+    pcm = sound([("quiet", 0.5), ("voice", 0.5), ("quiet", 0.35), ("voice", 0.5), ("quiet", 1.5)])
+    events = run(Endpointer(TurnPolicy(0.5)), pcm)
+    assert kinds(events) == [Event.STARTED, Event.PAUSED, Event.RESUMED, Event.PAUSED, Event.ENDED]
+    paused, resumed, paused_again, ended = (at for at, _, _ in events[1:])
+    assert 1.0 + PAUSE_SECONDS <= paused <= 1.0 + PAUSE_SECONDS + SLACK
+    assert 1.35 < resumed <= 1.35 + SLACK
+    assert ended - paused_again == pytest.approx(0.5 - PAUSE_SECONDS, abs=FRAME + 0.01)
+
+
+@pytest.mark.parametrize("kind", ["tone", "voice", "noise"])
+def test_steady_noise_at_10_db_neither_starts_nor_holds_an_utterance(kind: str) -> None:
+    room = sound([("quiet", 0.5), (kind, 0.6), ("quiet", 1.2), (kind, 0.6), ("quiet", 2.0)], snr_db=10.0, seed=3)
+    events = run(Endpointer(TurnPolicy(0.5)), room)
+    assert len(ends(events)) == 2
+    assert ends(events)[0] <= 1.1 + 0.5 + SLACK + 0.1
+    noise_alone = sound([("quiet", 5.0)], snr_db=None, seed=4)
+    hum = sound([("quiet", 0.2), (kind, 5.0)], seed=5)[int(0.2 * RATE) * 2:]  # loud from the first frame
+    assert run(Endpointer(), noise_alone) == []
+    assert Event.STARTED not in kinds(run(Endpointer(), hum))
+
+
+def test_long_speech_is_cut_at_the_maximum_length_and_goes_on() -> None:
+    events = run(Endpointer(TurnPolicy(0.5), max_utterance=1.0), sound([("quiet", 0.5), ("voice", 2.5), ("quiet", 1.0)]))
+    assert kinds(events)[:3] == [Event.STARTED, Event.ENDED, Event.STARTED]
+    assert events[1][0] < 0.5 + 1.0
+
+
+def test_reset_drops_the_utterance_in_progress() -> None:
+    endpointer = Endpointer(TurnPolicy(0.5))
+    run(endpointer, sound([("quiet", 0.5), ("voice", 0.5)]))
+    assert endpointer.in_utterance
+    endpointer.reset()
+    assert not endpointer.in_utterance
+    assert kinds(run(endpointer, sound([("quiet", 2.0)]))) == []
+
+
+def test_words_are_asked_for_only_when_a_pause_may_end_the_turn() -> None:
+    asked = []
+    endpointer = Endpointer(TurnPolicy(0.5))
+    pcm = sound([("quiet", 0.5), ("voice", 0.5), ("quiet", 1.0)])
+    for _ in endpointer.feed(pcm, lambda: asked.append(1) or "my knee"):
+        pass
+    assert 1 <= len(asked) <= 2

@@ -1,0 +1,213 @@
+"""The one endpointer every recogniser sits behind: where speech starts, and when a pause ends the turn.
+
+Speech is found frame by frame (30 ms) by PocketSphinx's WebRTC-style `Vad`, gated by loudness:
+a frame counts as voice only when it is also some dB above an adaptive noise floor. Without the
+gate, steady noise at 10 dB SNR looks like speech to the VAD forever, so an utterance only ended
+at the maximum length. An utterance starts when most of a short window is voice (as PocketSphinx's
+own `Endpointer` would decide), and the recogniser is handed a pre-roll from before that start.
+
+The turn ends after a pause whose length the `TurnPolicy` sets from the `silence` setting and
+the words heard so far: longer after a word that continues a phrase ("my knee hurts and ..."),
+shorter when the words already make a complete answer. Pauses are timed from the last run of
+voiced frames, so a pause never ends an utterance whose speech has resumed. The endpointer says
+when a pause starts and when speech resumes, so work can begin on the words so far before the
+endpoint fires (see `Event.PAUSED`).
+"""
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+from pocketsphinx import Vad
+
+from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
+
+START_WINDOW = 0.3  # seconds of audio judged together when deciding that speech has started
+START_RATIO = 0.5  # share of voiced frames in it that starts an utterance (noisy speech has gaps)
+VAD_MODE = Vad.MEDIUM_STRICT
+# A voiced frame must be this much louder than the noise floor (speech at 10 dB SNR has vowels
+# well above it), and the floor, which follows any quieter frame at once, creeps up this fast
+# so that it finds a louder room again.
+GATE_DB = 6.0
+FLOOR_RISE_DB_PER_SECOND = 2.0
+# Consecutive voiced frames that count as speech resuming (one is often a noise click).
+VOICED_RUN = 2
+# Audio kept while nobody speaks, so an utterance starts with the speech the VAD needed to see.
+HISTORY_SECONDS = 1.0
+# Background audio handed over before the VAD's speech start: acoustic models want silence
+# before the first phone, and the VAD's start is often a few ms into the first word
+# (PocketSphinx: first words right 0.61 -> 0.65+ of the fixtures).
+PRE_ROLL_SECONDS = 0.3
+# Silence after which a pause has started: longer than most gaps between words in one phrase.
+PAUSE_SECONDS = 0.15
+MAX_UTTERANCE_SECONDS = 20.0
+
+# Words after which a pause is thinking, not the end: "my knee hurts and ...", "it is in my ...".
+CONTINUES = frozenset(
+    "and or but with my the a an of in on to into when because so then also like "
+    "it its is was i im ive have has down up behind below above around".split()
+)
+# Multiples of the `silence` setting: after a continuing word, and after a complete answer.
+MID_PHRASE_FACTOR = 1.8  # 0.5 s -> 0.9 s, the pause that stopped cutting off "my knee and ... "
+COMPLETE_FACTOR = 0.7  # 0.5 s -> 0.35 s: a whole answer needs no long wait
+
+
+@dataclass(frozen=True)
+class TurnPolicy:
+    """How long a pause ends the turn, from the `silence` setting and what the words so far are.
+
+    `short_answer`: a yes/no or a choice is expected, so any words count as complete.
+    `complete`: says whether the words so far already make a whole turn (a description that
+    names where and what, a command); None treats no words as complete.
+    """
+
+    silence: float = 0.5
+    short_answer: bool = False
+    complete: Callable[[str], bool] | None = None
+
+    def pause_after(self, words: str) -> float:
+        """Seconds of silence after `words` that end the turn."""
+        said = words.split()
+        if said and said[-1] in CONTINUES:
+            return self.silence * MID_PHRASE_FACTOR
+        if said and (self.short_answer or (self.complete is not None and self.complete(words))):
+            return self.silence * COMPLETE_FACTOR
+        return self.silence
+
+
+class Event(str, Enum):
+    STARTED = "started"  # speech began; this step's audio starts with the pre-roll
+    PAUSED = "paused"  # no voice for PAUSE_SECONDS: the words so far may be the whole turn
+    RESUMED = "resumed"  # voice again after a pause: drop whatever was started on the paused words
+    ENDED = "ended"  # the turn is over: finish the transcript
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one frame means: audio for the recogniser (empty outside an utterance) and any event."""
+
+    audio: bytes
+    event: Event | None = None
+
+
+class VoiceGate:
+    """Voice or not, one 30 ms frame at a time: the VAD's verdict, and loud enough above the noise floor."""
+
+    def __init__(self) -> None:
+        self._vad = Vad(mode=VAD_MODE, sample_rate=SAMPLE_RATE)
+        self.frame_bytes: int = self._vad.frame_bytes
+        self._rise = FLOOR_RISE_DB_PER_SECOND * self._vad.frame_length
+        self.floor: float | None = None  # dB; None until the first frame
+
+    def voiced(self, frame: bytes) -> bool:
+        samples = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
+        level = 10.0 * float(np.log10(np.mean(samples * samples) + 1.0))
+        self.floor = level if self.floor is None or level < self.floor else self.floor + self._rise
+        return level >= self.floor + GATE_DB and self._vad.is_speech(frame)
+
+
+class Endpointer:
+    """16 kHz int16 mono audio in, `Step`s out: which audio belongs to an utterance, and its events.
+
+    `words` (given to `feed`) returns the words recognised so far; it is asked only when a pause
+    starts and when the pause might be long enough, to choose how long the pause must be.
+    """
+
+    def __init__(self, policy: TurnPolicy | None = None, max_utterance: float = MAX_UTTERANCE_SECONDS) -> None:
+        if max_utterance <= 0:
+            raise ValueError("the maximum utterance length must be positive")
+        self.policy = policy or TurnPolicy()
+        self.max_utterance = max_utterance
+        self.reset()
+
+    @property
+    def in_utterance(self) -> bool:
+        return self._utt_start is not None
+
+    def reset(self) -> None:
+        """Forget everything: the noise floor, held-back audio and any utterance in progress."""
+        self._gate = VoiceGate()
+        self._frame_bytes = self._gate.frame_bytes
+        self._window: deque[bool] = deque(maxlen=round(START_WINDOW * SAMPLE_RATE * SAMPLE_WIDTH / self._frame_bytes))
+        self._pending = bytearray()
+        self._history = bytearray()
+        self._history_start = 0  # sample index of the first byte in _history
+        self._clock = 0  # samples seen since the last reset
+        self._utt_start: int | None = None
+        self._voiced_run = 0
+        self._last_voice = 0.0  # seconds; when the current utterance last had voice
+        self._pause: float | None = None  # while paused: the silence that ends the turn
+
+    def feed(self, pcm: bytes, words: Callable[[], str] = str) -> Iterator[Step]:
+        """The steps for every whole frame in `pcm` (a part frame waits for the next call).
+
+        A generator: each frame is judged only once the steps before it were taken, so `words`
+        already includes the audio handed over so far.
+        """
+        self._pending += pcm
+        while len(self._pending) >= self._frame_bytes:
+            frame = bytes(self._pending[: self._frame_bytes])
+            del self._pending[: self._frame_bytes]
+            yield from self._step(frame, words)
+
+    def _step(self, frame: bytes, words: Callable[[], str]) -> list[Step]:
+        voiced = self._gate.voiced(frame)
+        self._window.append(voiced)
+        self._clock += len(frame) // SAMPLE_WIDTH
+        if self._utt_start is None:
+            self._history += frame
+            if self._speech_in_window():
+                return [self._begin(self._clock - len(self._window) * self._frame_bytes // SAMPLE_WIDTH)]
+            self._trim_history()
+            return []
+        now = self._clock / SAMPLE_RATE
+        self._voiced_run = self._voiced_run + 1 if voiced else 0
+        steps = [Step(frame)]
+        if self._voiced_run >= VOICED_RUN:
+            self._last_voice = now
+            if self._pause is not None:
+                self._pause = None
+                steps.append(Step(b"", Event.RESUMED))
+        silent = now - self._last_voice
+        if self._pause is None and silent >= PAUSE_SECONDS:
+            self._pause = self.policy.pause_after(words())
+            steps.append(Step(b"", Event.PAUSED))
+        if self._pause is not None and silent >= self._pause:
+            self._pause = self.policy.pause_after(words())  # the last word may have come in late
+            if silent >= self._pause:
+                return steps + [self._end()]
+        if self._clock - self._utt_start >= self.max_utterance * SAMPLE_RATE:
+            steps.append(self._end())
+            if self._speech_in_window():
+                steps.append(self._begin(self._clock))
+        return steps
+
+    def _speech_in_window(self) -> bool:
+        return len(self._window) == self._window.maxlen and sum(self._window) >= START_RATIO * len(self._window)
+
+    def _begin(self, start: int) -> Step:
+        """Start an utterance a pre-roll before sample `start`, handing over the audio held back since."""
+        start = max(start - int(PRE_ROLL_SECONDS * SAMPLE_RATE), self._history_start)
+        held_back = bytes(self._history[(start - self._history_start) * SAMPLE_WIDTH:])
+        self._utt_start = start
+        self._last_voice = self._clock / SAMPLE_RATE
+        self._voiced_run = 0
+        self._pause = None
+        self._history.clear()
+        self._history_start = self._clock
+        return Step(held_back, Event.STARTED)
+
+    def _end(self) -> Step:
+        self._utt_start = None
+        self._pause = None
+        self._history_start = self._clock
+        return Step(b"", Event.ENDED)
+
+    def _trim_history(self) -> None:
+        excess = len(self._history) - int(HISTORY_SECONDS * SAMPLE_RATE) * SAMPLE_WIDTH
+        if excess > 0:
+            del self._history[:excess]
+            self._history_start += excess // SAMPLE_WIDTH

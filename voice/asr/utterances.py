@@ -1,0 +1,109 @@
+"""Audio in, utterances out: the endpointer decides where each one starts and ends, the recogniser decodes it.
+
+Every caller that turns a stream into utterances (the assistant's input, `transcribe`, the
+bench) goes through here, so they all cut speech exactly alike whatever the engine.
+
+For replies without delay: `PauseStarted` carries the words heard so far as soon as a pause
+begins (0.15 s of silence), before the endpoint fires (at least 0.35 s with the default setting).
+Work begun on them (matching, synthesising a first sentence) is ready when `UtteranceEnded`
+brings the same words, and is to be dropped on `SpeechResumed`.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from voice.asr.endpointing import MAX_UTTERANCE_SECONDS, Endpointer, Event, TurnPolicy
+from voice.asr.recognizer import Recognizer, Transcript
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    """Someone started speaking."""
+
+
+@dataclass(frozen=True)
+class PauseStarted:
+    """A pause began; `words` (the recogniser's partial result) may be the whole turn."""
+
+    words: str
+
+
+@dataclass(frozen=True)
+class SpeechResumed:
+    """The pause was only a pause: what was begun on the paused words is stale."""
+
+
+@dataclass(frozen=True)
+class UtteranceEnded:
+    """The endpoint: the transcript (empty when the sound was not words) and the utterance's audio."""
+
+    transcript: Transcript
+    pcm: bytes
+
+
+TurnEvent = SpeechStarted | PauseStarted | SpeechResumed | UtteranceEnded
+
+
+class UtteranceStream:
+    """One recogniser behind one endpointer; `policy` may change between (or during) utterances.
+
+    `on_endpoint` is called the moment the endpointer ends a turn, before the final decode.
+    """
+
+    def __init__(self, recognizer: Recognizer, policy: TurnPolicy | None = None,
+                 max_utterance: float = MAX_UTTERANCE_SECONDS, on_endpoint: Callable[[], None] | None = None) -> None:
+        self.recognizer = recognizer
+        self.endpointer = Endpointer(policy, max_utterance)
+        self._on_endpoint = on_endpoint
+        self._audio = bytearray()
+
+    @property
+    def policy(self) -> TurnPolicy:
+        return self.endpointer.policy
+
+    @policy.setter
+    def policy(self, policy: TurnPolicy) -> None:
+        self.endpointer.policy = policy
+
+    @property
+    def in_utterance(self) -> bool:
+        """True from the start of speech to its endpoint."""
+        return self.endpointer.in_utterance
+
+    def feed(self, pcm: bytes) -> list[TurnEvent]:
+        """Decode `pcm` (16 kHz int16 mono); what happened in it, in order (several utterances may end)."""
+        events: list[TurnEvent] = []
+        for step in self.endpointer.feed(pcm, self.recognizer.partial):
+            if step.audio:
+                self._audio += step.audio
+                self.recognizer.accept(step.audio)
+            if step.event == Event.STARTED:
+                events.append(SpeechStarted())
+            elif step.event == Event.PAUSED:
+                events.append(PauseStarted(self.recognizer.partial()))
+            elif step.event == Event.RESUMED:
+                events.append(SpeechResumed())
+            elif step.event == Event.ENDED:
+                if self._on_endpoint:
+                    self._on_endpoint()
+                events.append(self._finish())
+        return events
+
+    def flush(self) -> UtteranceEnded | None:
+        """The input has ended: finish the utterance in progress, if any."""
+        if not self.endpointer.in_utterance:
+            return None
+        self.endpointer.reset()
+        return self._finish()
+
+    def reset(self) -> None:
+        """Drop the utterance in progress and all held-back audio (while the assistant speaks)."""
+        self.endpointer.reset()
+        self.recognizer.reset()
+        self._audio = bytearray()
+
+    def _finish(self) -> UtteranceEnded:
+        ended = UtteranceEnded(self.recognizer.finish(), bytes(self._audio))
+        self._audio = bytearray()
+        return ended
