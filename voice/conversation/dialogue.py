@@ -119,14 +119,12 @@ class Dialogue(Guided):
         if session.no_inputs > 3:
             return [self._listen_here(quiet=True)]
         number = session.no_inputs - 1
-        if session.state == State.CONFIRMING:
-            steps = self._prompts.yes_no_prompts
-            question = session.pending.sentence if session.pending else ""
-        else:
-            steps = (self._prompts.after_answer_prompts if session.last_reply else self._prompts.describe_prompts
-                     ).get(self._keyboard)
-        sentences = tuple(s.format(question=question if session.state == State.CONFIRMING else "",
-                                   example=self._domain.example) for s in steps[min(number, len(steps) - 1)])
+        confirming = session.state == State.CONFIRMING
+        question = session.pending.sentence if confirming and session.pending else ""
+        steps = (self._prompts.yes_no_prompts if confirming else self._prompts.after_answer_prompts
+                 if session.last_reply else self._prompts.describe_prompts).get(self._keyboard)
+        sentences = tuple(s.format(question=question, example=self._domain.example)
+                          for s in steps[min(number, len(steps) - 1)])
         return self._say(tuple(s for s in sentences if s), Kind.PROMPT, self._listen_here(quiet=number == 2))
 
     def _heard(self, heard: Heard) -> list[Action]:

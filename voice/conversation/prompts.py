@@ -45,7 +45,7 @@ class Prompts:
     help: tuple[str, ...]
     describe_prompts: ByMode
     after_answer_prompts: ByMode
-    yes_no_prompts: tuple[tuple[str, ...], ...]
+    yes_no_prompts: ByMode
     read_back: str
     confirm_sign: str
     say_again: str
@@ -92,8 +92,7 @@ def load_prompts(path: Path = PROMPTS_FILE) -> Prompts:
         _check_placeholders(path, key, value)
     values: dict[str, Any] = dict(raw)
     values["help"] = _sentences(path, "help", raw["help"])
-    values["yes_no_prompts"] = _steps(path, "yes_no_prompts", raw["yes_no_prompts"])
-    for key in ("describe_prompts", "after_answer_prompts"):
+    for key in ("describe_prompts", "after_answer_prompts", "yes_no_prompts"):
         modes = raw[key]
         if not isinstance(modes, dict) or set(modes) != {"spoken", "typed"}:
             raise VoiceError(f"{path}: {key}: expected 'spoken' and 'typed' lists")
