@@ -90,3 +90,24 @@ def test_understanding_is_well_formed(text, others, confidence):
         assert understood.confirm_words and len(understood.confirm_words.split()) <= 14
         assert not understood.unsure
     assert heard(text, confidence, *others, typed=True).confirm == ()
+
+
+def test_evaluation_lists_confirmations_and_counts_them_for_recall_not_false_alarms(tmp_path):
+    from pathlib import Path
+
+    from knowledge.evaluation import Case, evaluate
+
+    @dataclass(frozen=True)
+    class Spoken:
+        text: str
+        confidence: float
+        alternatives: tuple[Guess, ...]
+
+    heard = {"a.wav": Spoken("i can walk on my left leg", 0.8, (Guess("i can't walk on my left leg"),) * 3),
+             "b.wav": Spoken("my kneecap aches on stairs", 0.9, (Guess("my kneecap aches on stairs"),))}
+    cases = [Case("a", "i can't walk on my left leg", warnings=("cannot_bear_weight",), audio=Path("a.wav")),
+             Case("b", "my kneecap aches on stairs", audio=Path("b.wav"))]
+    summary = evaluate(cases, KB, lambda path: heard[path.name])
+    assert [r.confirm for r in summary.results] == [("cannot_bear_weight",), ()]
+    scores = summary.scores()
+    assert scores["warning_recall"] == 1.0 and scores["warning_false_alarms"] == 0.0 and scores["confirm_rate"] == 0.0

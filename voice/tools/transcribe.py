@@ -47,4 +47,7 @@ def transcribe_file(path: Path, recognizer: Recognizer) -> FileTranscript:
     words = tuple(w for p in heard for w in p.words)
     confidence = sum(p.confidence for p in heard) / len(heard) if heard else 0.0
     text = " ".join(p.text for p in heard)
-    return FileTranscript(Transcript(text, words, confidence, recognizer.name), fed / (SAMPLE_WIDTH * SAMPLE_RATE), elapsed)
+    # Other guesses belong to one utterance; a file of several has no whole-file alternatives.
+    alternatives = heard[0].alternatives if len(heard) == 1 else ()
+    return FileTranscript(Transcript(text, words, confidence, recognizer.name, alternatives),
+                          fed / (SAMPLE_WIDTH * SAMPLE_RATE), elapsed)
