@@ -84,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--repeats", type=int, default=1, help="times to run over the fixtures (default 1)")
         p.add_argument("--fixtures", type=int, metavar="N", help="only the first N fixtures of each set (a quick look)")
         p.add_argument("--json", action="store_true", help="print the figures as JSON")
-    add_command(sub, "bench", "measure start-up, endpointing and reply latency on the spoken fixtures", _bench, bench)
+    add_command(sub, "bench", "measure start-up, reply latency and mid-sentence cut-offs on the spoken fixtures",
+                _bench, bench)
     add_command(sub, "devices", "list microphones and speakers (* marks the defaults)", _devices)
 
     model = sub.add_parser("model", help="the Vosk speech model")

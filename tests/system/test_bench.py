@@ -18,7 +18,7 @@ TIMED = ("cold_start_s", "speech_end_to_audio_s", "endpoint_delay_s", "response_
          "rtf", "matcher_ms")
 LABELS = ("end of speech to first reply sample", "endpoint delay", "response latency", "final decode",
           "cold start", "real-time factor", "matcher time", "peak resident memory",
-          "cut off in a mid-sentence pause", "median", "p95", "generated (1,000 topics)")
+          "cut off in a mid-sentence pause", "by pause: 0.6 s", "median", "p95", "generated (1,000 topics)")
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,8 @@ def test_json_has_every_figure_for_pocketsphinx(result):
         assert all(isinstance(figures[key][stat], float) for stat in ("median", "p95")), key
     assert 0 <= figures["cut_off_rate"] <= 1
     assert figures["paused"] == 2 and figures["replies"] + figures["missed"] == 2
+    assert sum(count["of"] for count in figures["cut_off_by_pause"].values()) == 2
+    assert len(figures["cut_off_fixtures"]) == figures["cut_off"]
     assert figures["peak_rss_mb"] > 0
     for name in ("bundled", "generated (1,000 topics)"):
         assert set(shape["matcher"][name]) == {"topics", "compile_ms", "per_utterance_ms"}

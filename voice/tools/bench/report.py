@@ -44,6 +44,8 @@ def _engine_table(figures: EngineFigures) -> list[str]:
     if figures.cut_off_rate is not None:
         lines.append(f"  {'cut off in a mid-sentence pause':<{_WIDTH}}{figures.cut_off:>4} of {figures.paused} "
                      f"({figures.cut_off_rate:.1%}; target at most {CUT_OFF_TARGET:.0%})")
+        lines.append("    by pause: " + ", ".join(f"{pause} s {count.cut} of {count.of}"
+                                               for pause, count in figures.cut_off_by_pause.items()))
     lines.append(f"  ({figures.replies} fixture runs timed to their reply"
                  + (f"; {figures.missed} reached no end of turn before the audio ended, so are not timed)"
                     if figures.missed else ")"))

@@ -22,6 +22,14 @@ class Stats:
 
 
 @dataclass(frozen=True)
+class CutOff:
+    """How many runs of the paused fixtures were cut off, of how many."""
+
+    cut: int
+    of: int
+
+
+@dataclass(frozen=True)
 class EngineFigures:
     """Every figure for one recogniser, seconds unless the name says otherwise."""
 
@@ -33,6 +41,8 @@ class EngineFigures:
     cut_off_rate: float | None  # share of the paused fixtures whose turn ended inside the pause (0 to 1)
     cut_off: int  # how many of them
     paused: int  # paused fixture runs
+    cut_off_by_pause: dict[str, CutOff]  # by the pause's length in seconds ("0.6")
+    cut_off_fixtures: list[str]  # which were cut off
     rtf: Stats  # recogniser time / audio time, each fixture transcribed whole
     matcher_ms: Stats  # the compiled matcher on what this recogniser heard, per utterance
     peak_rss_mb: float  # of a process that ran every turn with this recogniser

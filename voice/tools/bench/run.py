@@ -23,7 +23,7 @@ from voice.session.observer import EXIT_WHEN_READY, READY_EXIT_STATUS
 from voice.settings import Settings
 from voice.tools.bench.components import matcher_scaling, matcher_times, transcribe_all
 from voice.tools.bench.fixtures import FIXTURES, load_fixtures
-from voice.tools.bench.result import BenchResult, EngineFigures, Stats
+from voice.tools.bench.result import BenchResult, CutOff, EngineFigures, Stats
 from voice.tools.bench.turns import run_turn
 
 ENGINES = ("pocketsphinx", "vosk")
@@ -60,7 +60,11 @@ def measure_engine(engine: str, repeats: int, fixtures: int | None) -> EngineFig
     settings = Settings(engine=engine)
     plain, paused = load_fixtures(fixtures)
     turns = [run_turn(fixture, settings) for _ in range(repeats) for fixture in plain]
-    paused_turns = [run_turn(fixture, settings) for _ in range(repeats) for fixture in paused]
+    paused_runs = [(fixture, run_turn(fixture, settings)) for _ in range(repeats) for fixture in paused]
+    paused_turns = [turn for _, turn in paused_runs]
+    by_pause: dict[str, list[bool]] = {}
+    for fixture, turn in paused_runs:
+        by_pause.setdefault(f"{fixture.pause.seconds:.1f}", []).append(turn.cut_off)
     kb = load_knowledge(settings.knowledge)
     heard = transcribe_all([f.recording for f in plain], build_ears(kb, engine, settings.model).recognizer)
     timed = [t for t in turns if t.speech_end_to_audio is not None]
@@ -74,6 +78,8 @@ def measure_engine(engine: str, repeats: int, fixtures: int | None) -> EngineFig
         cut_off_rate=cut / len(paused_turns) if paused_turns else None,
         cut_off=cut,
         paused=len(paused_turns),
+        cut_off_by_pause={pause: CutOff(sum(cuts), len(cuts)) for pause, cuts in sorted(by_pause.items())},
+        cut_off_fixtures=[turn.fixture for turn in paused_turns if turn.cut_off],
         rtf=Stats.of([h.rtf for h in heard]),
         matcher_ms=matcher_times(kb, [h.text for h in heard if h.text]).per_utterance_ms,
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
