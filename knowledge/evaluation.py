@@ -12,7 +12,7 @@ from typing import Callable, Protocol, Sequence
 
 import yaml
 
-from knowledge.matcher import match
+from knowledge.matcher import Matcher
 from knowledge.model import KnowledgeBase, Match
 from knowledge.understanding import Guess, understand
 from knowledge.text import words
@@ -130,10 +130,11 @@ def evaluate(cases: list[Case], kb: KnowledgeBase,
     """Run every case; audio cases go through `transcribe` when it is given, else their `say` text
     (exact words: nothing to confirm)."""
     summary = Summary()
+    matcher = Matcher(kb)
     for case in cases:
         spoken = transcribe(case.audio) if case.audio and transcribe else None
         heard = case.say if spoken is None else spoken if isinstance(spoken, str) else spoken.text
-        understood = understand(heard, lambda text: match(text, kb), typed=spoken is None,
+        understood = understand(heard, matcher.match, typed=spoken is None,
                                 confidence=getattr(spoken, "confidence", 1.0),
                                 alternatives=getattr(spoken, "alternatives", ()))
         result = understood.match

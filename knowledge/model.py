@@ -48,9 +48,9 @@ class WarningSign:
     not_when: tuple[str, ...] = ()  # phrases that look like the sign but are not ("hot water bottle")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class KnowledgeBase:
-    """Everything the assistant knows; compared by identity so the matcher can cache its index."""
+    """Everything the assistant knows."""
 
     topics: tuple[Topic, ...]
     locations: tuple[Location, ...]

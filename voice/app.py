@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from knowledge.loader import load_knowledge
-from knowledge.matcher import match
-from knowledge.model import KnowledgeBase
+from knowledge.matcher import Matcher
+from knowledge.model import KnowledgeBase, Match
 from knowledge.reply import compose_reply, warnings_overview
 from voice.session.captions import Captions
 from voice.settings import Settings, voice_limits
@@ -51,7 +51,6 @@ def run_assistant(settings: Settings, mode: Mode, *, source: AudioSource | None 
     """
     observer = observer or observer_from_environment()
     kb = load_knowledge(settings.knowledge)
-    match("", kb)  # builds the phrase index now rather than during the first person's turn
     if settings.voice and not settings.mute:
         from voice.tts.pyttsx3_engine import find_voice, list_voices
 
@@ -72,10 +71,15 @@ def run_assistant(settings: Settings, mode: Mode, *, source: AudioSource | None 
         assistant.run()
 
 
-def build_dialogue(kb: KnowledgeBase, settings: Settings, keyboard: bool = False, speech: bool = True) -> Dialogue:
-    """The conversation exactly as the assistant holds it (the sessions evaluation talks to this one too)."""
+def build_dialogue(kb: KnowledgeBase, settings: Settings = Settings(), keyboard: bool = False, speech: bool = True,
+                   understand: Callable[[str], Match] | None = None) -> Dialogue:
+    """The conversation exactly as the assistant holds it (the sessions evaluation talks to this one too).
+
+    The matcher is compiled here, before anyone speaks; `understand` replaces it (the bench wraps
+    one to time it).
+    """
     return Dialogue(
-        lambda text: match(text, kb), lambda found: compose_reply(found, kb),
+        understand or Matcher(kb).match, lambda found: compose_reply(found, kb),
         warning_signs=warnings_overview(kb).sentences, kb=kb, kiosk=settings.kiosk,
         keyboard=keyboard, speech=speech, limits=voice_limits(settings),
         emergency_number=settings.emergency_number, crisis_line=settings.crisis_line or "",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from knowledge.evaluation import CasesError, evaluate, load_cases
 from knowledge.loader import KnowledgeError, check_knowledge, load_knowledge
-from knowledge.matcher import match
+from knowledge.matcher import Matcher
 from knowledge.model import KnowledgeBase
 from knowledge.reply import compose_reply
 from voice.app import Mode, build_ears, run_assistant
@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _ask(args: argparse.Namespace) -> int:
     kb = load_knowledge(settings_of(args).knowledge)
-    result = match(args.words, kb)
+    result = Matcher(kb).match(args.words)
     reply = compose_reply(result, kb)
     if args.json:
         print(json.dumps({

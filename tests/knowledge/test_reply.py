@@ -1,13 +1,6 @@
 """Replies: warning advice first, a notice always, short sentences for speech."""
-from knowledge.loader import load_knowledge
-from knowledge.matcher import match
-from knowledge.reply import URGENT_LEAD, compose_reply, warnings_overview
-
-KB = load_knowledge()
-
-
-def reply_to(text: str):
-    return compose_reply(match(text, KB), KB)
+from knowledge.reply import URGENT_LEAD, warnings_overview
+from bundled import KB, reply_to
 
 
 def test_warning_advice_comes_first_and_urgent_is_clear():

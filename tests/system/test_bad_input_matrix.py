@@ -342,11 +342,8 @@ def test_ten_minutes_of_silence_prompts_then_waits_quietly(tmp_path):
 def test_ten_minutes_of_silence_do_not_grow_memory(tmp_path):
     """In process, so memory can be read while the real loop and recogniser listen to the silence."""
     from knowledge.loader import load_knowledge
-    from knowledge.matcher import match
-    from knowledge.reply import compose_reply, warnings_overview
+    from voice.app import build_dialogue, build_ears
     from voice.session.captions import Captions
-    from voice.conversation.dialogue import Dialogue
-    from voice.app import build_ears
     from voice.session.listening import SpokenInput
     from voice.session.loop import Assistant
     from voice.audio.wavfile import WavSource
@@ -365,8 +362,7 @@ def test_ten_minutes_of_silence_do_not_grow_memory(tmp_path):
         return pcm
 
     source.read = measured_read
-    dialogue = Dialogue(lambda t: match(t, kb), lambda m: compose_reply(m, kb),
-                        warning_signs=warnings_overview(kb).sentences)
+    dialogue = build_dialogue(kb)
     with open(os.devnull, "w") as screen:
         recognizer = build_ears(kb, "pocketsphinx").recognizer
         Assistant(dialogue, SpokenInput(source, recognizer, live=False), None, Captions(screen)).run()

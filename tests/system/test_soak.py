@@ -19,11 +19,8 @@ import numpy as np
 import pytest
 
 from knowledge.loader import load_knowledge
-from knowledge.matcher import match
-from knowledge.reply import compose_reply, warnings_overview
+from voice.app import build_dialogue, build_ears
 from voice.session.captions import Captions
-from voice.conversation.dialogue import Dialogue
-from voice.app import build_ears
 from voice.session.listening import SpokenInput, Utterance
 from voice.session.loop import Assistant
 from voice.audio.wavfile import WavSource
@@ -152,8 +149,7 @@ def test_a_thousand_turns_leak_no_memory_files_or_threads(tmp_path):
         if len(heard) >= TURNS:
             source.ended = True
 
-    dialogue = Dialogue(lambda text: match(text, kb), lambda found: compose_reply(found, kb),
-                        warning_signs=warnings_overview(kb).sentences)
+    dialogue = build_dialogue(kb)
     with open(os.devnull, "w") as screen:
         captions = Captions(screen)
         assistant = Assistant(dialogue, SpokenInput(source, ears.recognizer, live=False, on_utterance=on_utterance),

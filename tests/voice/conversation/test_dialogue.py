@@ -9,8 +9,6 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from knowledge.loader import load_knowledge
-from knowledge.matcher import match
 from knowledge.model import Match, Reply, TopicScore
 from knowledge.reply import compose_reply, warnings_overview
 from voice.conversation.commands import _PHRASES, Command
@@ -22,6 +20,7 @@ from voice.conversation.prompts import load_prompts
 from voice.conversation.turns import YES_NO
 from voice.conversation.stand_in import StandInDomain
 from paths import CASES
+from bundled import KB, match
 
 DOMAIN = StandInDomain()
 GREETING = (DOMAIN.greeting,)
@@ -572,16 +571,13 @@ def test_any_event_sequence_keeps_the_loop_contract(kiosk, events):
 
 # --- with the real matcher and replies ------------------------------------------------------------
 
-KB = load_knowledge()
-
-
 class RealKnowledge:
     def __init__(self):
         self.understood: list[str] = []
 
     def understand(self, text: str) -> Match:
         self.understood.append(text)
-        return match(text, KB)
+        return match(text)
 
     @staticmethod
     def respond(m: Match) -> Reply:
@@ -617,7 +613,7 @@ def test_real_calf_follow_up_uses_what_makes_it_worse():
     assert "walk" in " ".join(say_of(actions).sentences)
     actions, _ = talk.hear("tell me more")
     assert say_of(actions).kind == "more" and say_of(actions).sentences == compose_reply(
-        match("my calf aches walking", KB), KB).more
+        match("my calf aches walking"), KB).more
 
 
 def test_real_examples_we_give_are_answered_without_a_question():
@@ -631,7 +627,7 @@ def test_real_warning_signs_command_and_out_of_scope():
     actions, _ = talk.hear("When should I see a doctor?")
     assert say_of(actions).sentences == warnings_overview(KB).sentences
     actions, _ = talk.hear("what's the weather like today")
-    assert say_of(actions).sentences == compose_reply(match("what's the weather like today", KB), KB).sentences
+    assert say_of(actions).sentences == compose_reply(match("what's the weather like today"), KB).sentences
 
 
 def test_real_description_with_more_in_it_is_answered():
@@ -644,7 +640,7 @@ def _warning_cases() -> list[str]:
     cases = []
     for name in ("typed_cases.yaml", "heldout_cases.yaml"):
         for case in yaml.safe_load((CASES / name).read_text())["cases"]:
-            if match(case["say"], KB).warnings:
+            if match(case["say"]).warnings:
                 cases.append(case["say"])
     return cases
 
@@ -657,7 +653,7 @@ def test_real_warnings_are_spoken_first_and_never_wait_for_a_question():
         actions, _ = talk.hear(text)
         say = say_of(actions)
         assert say.kind == "answer", text
-        assert say.sentences == compose_reply(match(text, KB), KB).sentences, text
+        assert say.sentences == compose_reply(match(text), KB).sentences, text
 
 
 def test_real_kiosk_reset_leaves_nothing_of_the_person():

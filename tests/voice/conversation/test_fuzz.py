@@ -15,22 +15,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from knowledge.evaluation import load_cases
-from knowledge.loader import load_knowledge
-from knowledge.matcher import match
 from knowledge.model import Match, TopicScore
-from knowledge.reply import compose_reply, warnings_overview
-from voice.conversation.dialogue import Dialogue, Timing
+from knowledge.reply import compose_reply
+from voice.app import build_dialogue
+from voice.settings import Settings
 from voice.conversation.events import (Exit, ForgetPerson, Heard, Idle, Listen, NoInput, Say, SetVoice, SpeechDone,
                                        Start, StopKey, StopSpeaking)
 from paths import CASES as CASES_DIR
-
-KB = load_knowledge()
+from bundled import KB, match
 TOPICS = {t.id for t in KB.topics}
 LOCATIONS = {loc.id for loc in KB.locations}
 WARNINGS = {w.id for w in KB.warnings}
 CASES = load_cases(CASES_DIR / "typed_cases.yaml")
 WITH_WARNINGS = [(c.say, set(c.warnings)) for c in CASES
-                 if c.warnings and set(c.warnings) <= set(match(c.say, KB).warnings)]
+                 if c.warnings and set(c.warnings) <= set(match(c.say).warnings)]
 PHRASES = sorted({p for t in KB.topics for p in t.phrases} | {p for loc in KB.locations for p in loc.phrases}
                  | {p for w in KB.warnings for p in w.phrases})
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -69,13 +67,13 @@ def well_formed(result: Match, text: str) -> None:
 @FUZZ
 @given(texts)
 def test_any_text_gives_a_well_formed_match(text):
-    well_formed(match(text, KB), text)
+    well_formed(match(text), text)
 
 
 @FUZZ
 @given(texts)
 def test_any_text_gets_a_reply(text):
-    reply = compose_reply(match(text, KB), KB)
+    reply = compose_reply(match(text), KB)
     assert reply.sentences and all(isinstance(s, str) and s.strip() for s in reply.sentences)
 
 
@@ -85,7 +83,7 @@ def test_any_text_gets_a_reply(text):
 def test_a_warning_survives_harmless_words_around_it(case, before, after):
     sentence, warnings = case
     text = " ".join([*before, sentence, *after])
-    assert warnings <= set(match(text, KB).warnings), text
+    assert warnings <= set(match(text).warnings), text
 
 
 @FUZZ
@@ -94,11 +92,11 @@ def test_a_warning_survives_harmless_words_around_it(case, before, after):
 def test_negating_an_unrelated_symptom_keeps_the_warning(case, negation, join, negation_first):
     sentence, warnings = case
     text = join.join([negation, sentence] if negation_first else [sentence, negation])
-    assert warnings <= set(match(text, KB).warnings), text
+    assert warnings <= set(match(text).warnings), text
 
 
 def test_today_after_a_hot_knee_keeps_the_warning():
-    assert "swelling_redness_warmth" in match("i can walk on it but my knee is really hot today", KB).warnings
+    assert "swelling_redness_warmth" in match("i can walk on it but my knee is really hot today").warnings
 
 
 @pytest.mark.parametrize("text, warning", [
@@ -106,7 +104,7 @@ def test_today_after_a_hot_knee_keeps_the_warning():
     ("no fever and swollen bursa on my knee", "swelling_redness_warmth"),
 ])
 def test_negation_does_not_run_on_through_and(text, warning):
-    assert warning in match(text, KB).warnings
+    assert warning in match(text).warnings
 
 
 # --- the dialogue -----------------------------------------------------------------------------
@@ -141,8 +139,7 @@ def contract_holds(actions: list) -> None:
 @FUZZ
 @given(st.booleans(), st.lists(events, max_size=25))
 def test_any_events_give_well_formed_actions(kiosk, script):
-    dialogue = Dialogue(lambda text: match(text, KB), lambda found: compose_reply(found, KB),
-                        warning_signs=warnings_overview(KB).sentences, kiosk=kiosk, timing=Timing(idle=30.0))
+    dialogue = build_dialogue(KB, Settings(kiosk=kiosk, idle_timeout=30.0), understand=match)
     contract_holds(dialogue.handle(Start()))
     for event in script:
         contract_holds(dialogue.handle(event))

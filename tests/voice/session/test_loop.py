@@ -4,18 +4,18 @@ The real engines run in test_end_to_end.py; here scripted input lets each recove
 forced exactly (a vanished microphone, a crashing turn, a kiosk idle timeout).
 """
 import io
+from dataclasses import replace
 
-from knowledge.loader import load_knowledge
-from knowledge.matcher import match
-from knowledge.reply import compose_reply, warnings_overview
+from voice.app import build_dialogue
 from voice.session.captions import Captions
-from voice.conversation.dialogue import Dialogue, Heard, NoInput, Timing
+from voice.conversation.dialogue import Heard, NoInput
+from voice.settings import Settings
 from voice.errors import VoiceError
 from voice.session.listening import EndOfInput
 from voice.session.loop import SORRY, Assistant
 from voice.session.speaking import Spoken
 
-KB = load_knowledge()
+from bundled import KB, match
 
 
 class ScriptedInput:
@@ -71,9 +71,8 @@ class RecordingSpeaker:
         pass
 
 
-def assistant(user_input, understand=None, kiosk=False, reopen=None, timing=Timing()):
-    dialogue = Dialogue(understand or (lambda t: match(t, KB)), lambda m: compose_reply(m, KB),
-                        warning_signs=warnings_overview(KB).sentences, kiosk=kiosk, timing=timing)
+def assistant(user_input, understand=None, kiosk=False, reopen=None, settings=Settings()):
+    dialogue = build_dialogue(KB, replace(settings, kiosk=kiosk), understand)
     out = io.StringIO()
     speaker = RecordingSpeaker()
     return Assistant(dialogue, user_input, speaker, Captions(out), reopen_input=reopen, sleep=lambda s: None), speaker, out
@@ -102,7 +101,7 @@ def test_a_crashing_turn_is_reported_and_the_session_goes_on():
         calls.append(text)
         if len(calls) == 1:
             raise RuntimeError("boom")
-        return match(text, KB)
+        return match(text)
 
     bot, speaker, out = assistant(ScriptedInput(Heard("my kneecap aches on stairs"), Heard("my kneecap aches on stairs")),
                                   understand=understand)
@@ -144,7 +143,7 @@ def test_kiosk_idle_says_goodbye_and_forgets_the_person():
         return None
 
     bot, speaker, _ = assistant(ScriptedInput(Heard("my knee is swollen"), Heard("slower"), wait_for_idle, Heard("hello")),
-                                kiosk=True, timing=Timing(idle=5.0))
+                                kiosk=True, settings=Settings(idle_timeout=5.0))
     bot.run()
     said = [s[0] for s in speaker.said]
     assert "Goodbye. Take care." in said

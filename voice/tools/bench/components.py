@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from knowledge.evaluation import load_cases
-from knowledge.matcher import match
-from knowledge.model import KnowledgeBase, Match, Topic
+from knowledge.matcher import Matcher
+from knowledge.model import KnowledgeBase, Topic
 from voice.asr.recognizer import Recognizer
 from voice.tools.bench.fixtures import FIXTURES
 from voice.tools.bench.result import MatcherFigures, Stats
@@ -42,7 +42,7 @@ def transcribe_all(paths: Sequence[Path], recognizer: Recognizer) -> list[Heard]
 def matcher_times(kb: KnowledgeBase, texts: Sequence[str]) -> MatcherFigures:
     """Compile the matcher for `kb`, then time each of `texts` (`MATCH_REPEATS` times)."""
     started = time.perf_counter()
-    matcher = compiled_matcher(kb)
+    matcher = Matcher(kb).match
     compile_ms = (time.perf_counter() - started) * 1000
     times = []
     for _ in range(MATCH_REPEATS):
@@ -51,12 +51,6 @@ def matcher_times(kb: KnowledgeBase, texts: Sequence[str]) -> MatcherFigures:
             matcher(text)
             times.append((time.perf_counter() - started) * 1000)
     return MatcherFigures(len(kb.topics), compile_ms, Stats.of(times))
-
-
-def compiled_matcher(kb: KnowledgeBase) -> Callable[[str], Match]:
-    """The matcher with its phrase index built, as the assistant builds it at start-up."""
-    match("", kb)
-    return lambda text: match(text, kb)
 
 
 def matcher_scaling(kb: KnowledgeBase) -> dict[str, MatcherFigures]:
