@@ -5,42 +5,19 @@ value keeps its line number; anything but plain YAML types is rejected, never co
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from knowledge.model import KnowledgeBase, Location, Topic, WarningSign
-from knowledge.text import tokens
+from knowledge.model import KnowledgeBase
+from knowledge.schema import REFUSED, build, check_entry, references, sections
 
 DEFAULT_DIR = Path(__file__).parent / "data"
 MAX_FILE_BYTES = 1_000_000
 
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
-_TOPIC_KINDS = ("condition", "mechanism", "overview")
-_URGENCIES = ("urgent", "soon")
-_REFUSED = object()  # a value whose tag was refused: already reported, not to be reported again
-
-# field -> (type, required); "phrases" means a non-empty list of non-empty strings.
-_SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
-    "topics": {
-        "id": ("id", True), "kind": ("str", True), "title": ("str", True), "summary": ("str", True),
-        "more": ("str", True), "phrases": ("phrases", True), "locations": ("ids", False),
-        "cues": ("phrases", False), "not_when": ("phrases", False), "source": ("str", True),
-    },
-    "locations": {
-        "id": ("id", True), "title": ("str", True), "phrases": ("phrases", True),
-        "summary": ("str", True), "not_when": ("phrases", False), "source": ("str", True),
-    },
-    "warnings": {
-        "id": ("id", True), "title": ("str", True), "phrases": ("phrases", True),
-        "together": ("groups", False), "not_when": ("phrases", False), "advice": ("str", True), "urgency": ("str", True),
-        "source": ("str", True),
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -66,15 +43,22 @@ class KnowledgeError(Exception):
 class _Entry:
     section: str
     values: dict[str, Any]
-    lines: dict[str, int]
+    node: yaml.MappingNode
     file: str
-    line: int
+
+    @property
+    def line(self) -> int:
+        return _line(self.node)
+
+    def line_of(self, field: str) -> int:
+        return next((_line(v) for k, v in self.node.value if k.value == field), self.line)
 
 
 def load_knowledge(directory: Path | str | None = None) -> KnowledgeBase:
     """Read every *.yaml file in `directory` (default: the bundled knowledge) or raise KnowledgeError."""
-    entries, problems = _read_directory(Path(directory) if directory else DEFAULT_DIR)
-    problems += _check_entries(entries)
+    directory = Path(directory) if directory else DEFAULT_DIR
+    entries, problems = _read_directory(directory)
+    problems += _check_entries(entries, directory, complete=not problems)
     if problems:
         raise KnowledgeError(problems)
     return _build(entries)
@@ -126,23 +110,25 @@ def _read_file(path: Path) -> tuple[list[_Entry], list[Problem]]:
         return [], [Problem(name, _line(root), "-", "expected a mapping with topics, locations or warnings")]
     problems: list[Problem] = []
     entries: list[_Entry] = []
+    known = sections()
     for key_node, value_node in root.value:
         section = key_node.value
-        if section not in _SCHEMAS:
-            problems.append(Problem(name, _line(key_node), str(section), f"unknown section; use one of {', '.join(_SCHEMAS)}"))
+        if section not in known:
+            problems.append(Problem(name, _line(key_node), str(section), f"unknown section; use one of {', '.join(known)}"))
             continue
-        if not isinstance(value_node, yaml.SequenceNode):
+        many = known[section][1]
+        items = value_node.value if many and isinstance(value_node, yaml.SequenceNode) else [value_node]
+        if many and not isinstance(value_node, yaml.SequenceNode):
             problems.append(Problem(name, _line(value_node), section, "expected a list of entries"))
             continue
-        for index, item in enumerate(value_node.value):
-            where = f"{section}[{index}]"
+        for index, item in enumerate(items):
+            where = f"{section}[{index}]" if many else section
             if not isinstance(item, yaml.MappingNode):
                 problems.append(Problem(name, _line(item), where, "expected a mapping (key: value lines)"))
                 continue
             values = _plain(item, name, where, problems)
             if isinstance(values, dict):
-                lines = {str(k.value): _line(v) for k, v in item.value}
-                entries.append(_Entry(section, values, lines, name, _line(item)))
+                entries.append(_Entry(section, values, item, name))
     return entries, problems
 
 
@@ -153,10 +139,10 @@ def _plain(node: yaml.Node, file: str, where: str, problems: list[Problem]) -> A
             return yaml.SafeLoader("").construct_object(node)
         except yaml.YAMLError:
             problems.append(Problem(file, _line(node), where, f"tag {node.tag} is not allowed"))
-            return _REFUSED
+            return REFUSED
     if node.tag not in _PLAIN_TAGS:
         problems.append(Problem(file, _line(node), where, f"tag {node.tag} is not allowed"))
-        return _REFUSED
+        return REFUSED
     if isinstance(node, yaml.SequenceNode):
         return [_plain(item, file, where, problems) for item in node.value]
     return {_plain(k, file, where, problems): _plain(v, file, f"{where}.{k.value}", problems) for k, v in node.value}
@@ -166,102 +152,46 @@ def _line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
-def _check_entries(entries: list[_Entry]) -> list[Problem]:
+def _check_entries(entries: list[_Entry], directory: Path, complete: bool) -> list[Problem]:
+    """Fields, unique ids, references, and (when every file could be read) the sections a pack needs."""
     problems: list[Problem] = []
+    known = sections()
     seen: dict[str, _Entry] = {}
+    singles: dict[str, _Entry] = {}
     for entry in entries:
-        problems += _check_fields(entry)
+        cls, many = known[entry.section]
         entry_id = entry.values.get("id")
-        if isinstance(entry_id, str):
+        label = f"{entry.section}[{entry_id}]" if many and isinstance(entry_id, str) else entry.section
+        check_entry(cls, entry.values, entry.node,
+                    label, lambda line, field, message: problems.append(Problem(entry.file, line, field, message)))
+        if not many:
+            if entry.section in singles:
+                first = singles[entry.section]
+                problems.append(Problem(entry.file, entry.line, entry.section,
+                                        f"given twice (first in {first.file}:{first.line})"))
+            singles.setdefault(entry.section, entry)
+        elif isinstance(entry_id, str):
             if entry_id in seen:
                 first = seen[entry_id]
-                problems.append(Problem(entry.file, entry.lines.get("id", entry.line), "id",
-                                        f"duplicate id '{entry_id}' (first defined in {first.file}:{first.lines.get('id', first.line)})"))
+                problems.append(Problem(entry.file, entry.line_of("id"), "id",
+                                        f"duplicate id '{entry_id}' (first defined in {first.file}:{first.line_of('id')})"))
             else:
                 seen[entry_id] = entry
-    location_ids = {e.values.get("id") for e in entries if e.section == "locations"}
-    for entry in entries:
-        refs = entry.values.get("locations") if entry.section == "topics" else None
-        for ref in refs if isinstance(refs, list) else []:
-            if isinstance(ref, str) and ref not in location_ids:
-                problems.append(Problem(entry.file, entry.lines.get("locations", entry.line), "locations",
-                                        f"'{ref}' is not the id of any location"))
+    for section, (cls, many) in known.items():
+        if complete and not many and section not in singles:
+            problems.append(Problem(directory.name, 0, section,
+                                    f"missing section; one file must say `{section}:` (see the bundled {section}.yaml)"))
+    for entry in entries if complete else []:  # an unreadable file would leave references dangling
+        for field, section, ref in references(known[entry.section][0], entry.values):
+            if ref not in {e.values.get("id") for e in entries if e.section == section}:
+                problems.append(Problem(entry.file, entry.line_of(field), field,
+                                        f"'{ref}' is not the id of any {section.rstrip('s')}"))
     return problems
-
-
-def _check_fields(entry: _Entry) -> list[Problem]:
-    schema = _SCHEMAS[entry.section]
-    entry_id = entry.values.get("id")
-    label = f"{entry.section}[{entry_id}]" if isinstance(entry_id, str) else entry.section
-    problems: list[Problem] = []
-
-    def problem(field: str, message: str) -> None:
-        problems.append(Problem(entry.file, entry.lines.get(field, entry.line), f"{label}.{field}", message))
-
-    for field in entry.values:
-        if field not in schema:
-            problem(str(field), f"unknown field; allowed: {', '.join(schema)}")
-    for field, (kind, required) in schema.items():
-        if field not in entry.values:
-            if required:
-                problem(field, "missing required field")
-            continue
-        message = _type_problem(kind, entry.values[field])
-        if message and not _refused(entry.values[field]):
-            problem(field, message)
-    if entry.section == "topics" and entry.values.get("kind") not in _TOPIC_KINDS:
-        problem("kind", f"must be one of {', '.join(_TOPIC_KINDS)}")
-    if entry.section == "warnings" and entry.values.get("urgency") not in _URGENCIES:
-        problem("urgency", f"must be one of {', '.join(_URGENCIES)}")
-    return problems
-
-
-def _refused(value: Any) -> bool:
-    return value is _REFUSED or isinstance(value, list) and any(_refused(v) for v in value)
-
-
-def _type_problem(kind: str, value: Any) -> str | None:
-    if kind == "id":
-        return None if isinstance(value, str) and _ID.match(value) else "must be lower_case_with_underscores text"
-    if kind == "str":
-        return None if isinstance(value, str) and value.strip() else "must be non-empty text"
-    if kind == "ids":
-        return None if isinstance(value, list) and all(isinstance(v, str) for v in value) else "must be a list of ids"
-    if kind == "phrases":
-        return _phrases_problem(value)
-    if not isinstance(value, list) or not value:
-        return "must be a non-empty list of phrase lists"
-    for group in value:
-        message = _phrases_problem(group)
-        if message:
-            return message
-    return None
-
-
-def _phrases_problem(value: Any) -> str | None:
-    if not isinstance(value, list) or not value:
-        return "must be a non-empty list of phrases"
-    for phrase in value:
-        if not isinstance(phrase, str):
-            return f"phrase {phrase!r} is not text"
-        if not [t for t in tokens(phrase) if t != "|"]:
-            return f"empty phrase {phrase!r}"
-    return None
 
 
 def _build(entries: list[_Entry]) -> KnowledgeBase:
-    topics, locations, warnings = [], [], []
-    for entry in entries:
-        v = entry.values
-        if entry.section == "topics":
-            topics.append(Topic(v["id"], v["kind"], v["title"], v["summary"].strip(), v["more"].strip(),
-                                tuple(v["phrases"]), tuple(v.get("locations") or ()), tuple(v.get("cues") or ()),
-                                v["source"], tuple(v.get("not_when") or ())))
-        elif entry.section == "locations":
-            locations.append(Location(v["id"], v["title"], tuple(v["phrases"]), v["summary"].strip(), v["source"],
-                                      tuple(v.get("not_when") or ())))
-        else:
-            warnings.append(WarningSign(v["id"], v["title"], tuple(v["phrases"]), v["advice"].strip(), v["urgency"],
-                                        v["source"], tuple(tuple(g) for g in v.get("together") or ()),
-                                        tuple(v.get("not_when") or ())))
-    return KnowledgeBase(tuple(topics), tuple(locations), tuple(warnings))
+    values: dict[str, Any] = {}
+    for section, (cls, many) in sections().items():
+        built = [build(cls, e.values) for e in entries if e.section == section]
+        values[section] = tuple(built) if many else built[0]
+    return KnowledgeBase(**values)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from knowledge.model import HOME_LOCATION, KnowledgeBase, Match, Topic, TopicScore
-from knowledge.text import BREAK, stem, tokens
+from knowledge.model import KnowledgeBase, Match, Topic, TopicScore
+from knowledge.text import BREAK, stem, tokens, words
 
 MAX_GAP = 2  # words allowed between two words of a phrase; exceptions ("hot water bottle") must be exact
 MAX_TOKENS = 400  # longer input is cut: nobody describes a symptom in more words
@@ -30,16 +30,10 @@ _ABILITY = _stems("can could")
 _SCOPE_ENDS = _stems("but however though although yet except apart besides just only still because since "
                      "so while which who whereas instead")
 
-# Body parts the assistant does not cover: naming one, with nothing about the legs, is out of scope.
-_OTHER_BODY_PARTS = _stems(
-    "shoulder shoulders arm arms elbow elbows wrist wrists hand hands finger fingers thumb neck head "
-    "headache migraine chest heart stomach belly tummy abdomen tooth teeth toothache jaw eye eyes ear "
-    "ears earache throat nose skin face lung lungs kidney bladder knuckle knuckles mouth lip lips gum gums "
-    "tongue cheek forehead rib ribs collarbone hair scalp")
-_LEG_WORDS = _stems("leg legs limb limbs")
-# "leg" is about a person's leg only in context: "my leg", "left leg", "leg hurts" (not "table leg").
+# The pack's area words ("leg") are about a person only in context: "my leg", "left leg", "leg hurts"
+# (not "table leg").
 _POSSESSIVES = _stems("my his her their your our both left right whole entire lower upper bad sore injured")
-_LEG_AFTER = _stems("hurt hurts pain ache aches sore numb weak swollen cramp cramps feel feels")
+_AREA_AFTER = _stems("hurt hurts pain ache aches sore numb weak swollen cramp cramps feel feels")
 _ANIMALS = _stems("dog dogs puppy cat cats kitten horse pony pet rabbit cow cows chicken lamb sheep goat pig paw")
 # A warning word with nobody it happens to ("weak wifi signal") is not about a person.
 _PERSONAL = _stems("i me my it its he she his her their we our pain painful hurt hurts ache aching sore agony "
@@ -60,7 +54,7 @@ _MECHANISMS_WITH_OVERVIEW = 0.5  # a vague "why does my leg hurt" is answered by
 @dataclass(frozen=True)
 class _Phrase:
     stems: tuple[str, ...]
-    role: str  # "topic", "cue", "location", "warning", "group" or "exception"
+    role: str  # "topic", "cue", "location", "warning", "group", "emergency", "other_part" or "exception"
     owner: str
     text: str
     group: int = 0
@@ -81,6 +75,7 @@ class _Index:
     topics: dict[str, tuple[int, Topic]]  # id -> (rank order, topic)
     topics_at: dict[str, list[str]]  # location id -> topics that list it
     mechanisms: frozenset[str]
+    area_words: frozenset[str]  # stems
 
 
 class Matcher:
@@ -91,32 +86,42 @@ class Matcher:
         self._index = _build_index(kb)
 
     def match(self, text: str) -> Match:
-        """What `text` is about: ranked topics, pain locations, warning signs, and whether it is in scope."""
+        """What `text` is about: ranked topics, pain locations, warning signs, an emergency, and whether
+        it is in scope."""
         kb, index = self.kb, self._index
-        words = _join_compounds(_rewrite(tokens(text)[:MAX_TOKENS]), index.vocabulary)
-        stems = [stem(w) if w != BREAK else BREAK for w in words]
-        hits = _drop_exceptions(_drop_negated(_find(stems, index), stems))
+        said = _join_compounds(_rewrite(tokens(text)[:MAX_TOKENS]), index.vocabulary)
+        stems = [stem(w) if w != BREAK else BREAK for w in said]
+        found = _find(stems, index)
+        other_part = any(h.phrase.role == "other_part" for h in found)
+        hits = _drop_exceptions(_drop_negated(found, stems))
+        emergency = _first(hits, "emergency", [e.id for e in kb.domain.emergencies])
 
         bodily = any(s in _SYMPTOMS for s in stems) or any(h.phrase.role in ("warning", "group", "topic") for h in hits)
+        home = kb.domain.home_location
         location_hits = [h for h in hits if h.phrase.role == "location"
-                         and (bodily or _possessed(stems, h.positions[0]) or h.phrase.owner == HOME_LOCATION)]
+                         and (bodily or _possessed(stems, h.positions[0]) or h.phrase.owner == home)]
         locations = _ordered({h.phrase.owner for h in location_hits}, [loc.id for loc in kb.locations])
         warnings = _warnings(hits, index, kb)
-        leg_positions = [i for i, s in enumerate(stems) if s in _LEG_WORDS and _leg_in_context(stems, i)]
-        about_legs = bool(locations or leg_positions)
+        area_positions = [i for i, s in enumerate(stems) if s in index.area_words and _area_in_context(stems, i)]
+        about_area = bool(locations or area_positions)
         names_topic = any(h.phrase.role == "topic" for h in hits)
-        other_part = any(s in _OTHER_BODY_PARTS for s in stems)
         symptom = any(s in _SYMPTOMS for s in stems)
         personal = any(s in _PERSONAL for s in stems)
         hinted = symptom and any(h.phrase.role == "cue" for h in hits)
-        mentions = [h.positions[0] for h in location_hits] + leg_positions
+        mentions = [h.positions[0] for h in location_hits] + area_positions
         animal = any(s in _ANIMALS for s in stems) and (
             not any(_MINE in stems[max(0, p - 2):p] for p in mentions)
             or any(_ANIMALS & set(stems[max(0, p - 2):p]) for p in mentions))
-        if animal or (not about_legs and (other_part or not (names_topic or hinted or (warnings and personal)))):
-            return Match(text=text, out_of_scope=True)
-        return Match(text=text, topics=_score_topics(hits, locations, index), locations=tuple(locations),
-                     warnings=tuple(warnings), about_legs=about_legs or names_topic)
+        if animal or (not about_area and (other_part or not (names_topic or hinted or (warnings and personal)))):
+            return Match(text=text, out_of_scope=True, emergency=emergency)
+        return Match(text=text, topics=_score_topics(hits, locations, index, home), locations=tuple(locations),
+                     warnings=tuple(warnings), about_legs=about_area or names_topic, emergency=emergency)
+
+
+def _first(hits: list[_Hit], role: str, order: list[str]) -> str | None:
+    """The first id, in the pack's order, of the entries `role` hits name."""
+    named = {h.phrase.owner for h in hits if h.phrase.role == role}
+    return next((i for i in order if i in named), None)
 
 
 def _rewrite(words: list[str]) -> list[str]:
@@ -127,8 +132,8 @@ def _rewrite(words: list[str]) -> list[str]:
     return text.split()
 
 
-def _leg_in_context(stems: list[str], at: int) -> bool:
-    return _possessed(stems, at) or bool(_LEG_AFTER & set(stems[at + 1:at + 3]))
+def _area_in_context(stems: list[str], at: int) -> bool:
+    return _possessed(stems, at) or bool(_AREA_AFTER & set(stems[at + 1:at + 3]))
 
 
 def _possessed(stems: list[str], at: int) -> bool:
@@ -151,6 +156,10 @@ def _build_index(kb: KnowledgeBase) -> _Index:
         for number, group in enumerate(sign.together):
             phrases += [_compile(p, "group", sign.id, number) for p in group]
         group_counts[sign.id] = len(sign.together)
+    for emergency in kb.domain.emergencies:
+        phrases += [_compile(p, "emergency", emergency.id) for p in emergency.phrases]
+        phrases += [_compile(p, "exception", emergency.id) for p in emergency.not_when]
+    phrases += [_compile(p, "other_part", p) for p in kb.domain.other_body_parts]
     by_first: dict[str, list[_Phrase]] = defaultdict(list)
     vocabulary = set()
     for phrase in phrases:
@@ -163,7 +172,8 @@ def _build_index(kb: KnowledgeBase) -> _Index:
             topics_at[location].append(topic.id)
     return _Index(dict(by_first), frozenset(vocabulary), group_counts,
                   {t.id: (n, t) for n, t in enumerate(kb.topics)}, dict(topics_at),
-                  frozenset(t.id for t in kb.topics if t.kind == "mechanism"))
+                  frozenset(t.id for t in kb.topics if t.kind == "mechanism"),
+                  frozenset(stem(w) for phrase in kb.domain.area_words for w in words(phrase)))
 
 
 def _compile(text: str, role: str, owner: str, group: int = 0) -> _Phrase:
@@ -256,12 +266,12 @@ def _warnings(hits: list[_Hit], index: _Index, kb: KnowledgeBase) -> list[str]:
     return [w.id for w in order if w.id in raised]
 
 
-def _score_topics(hits: list[_Hit], locations: list[str], index: _Index) -> tuple[TopicScore, ...]:
+def _score_topics(hits: list[_Hit], locations: list[str], index: _Index, home: str) -> tuple[TopicScore, ...]:
     found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for hit in hits:
         if hit.phrase.role in ("topic", "cue"):
             found[hit.phrase.owner][hit.phrase.role].add(hit.phrase.text)
-    elsewhere = [loc for loc in locations if loc != HOME_LOCATION]
+    elsewhere = [loc for loc in locations if loc != home]
     candidates = set(found) | {t for loc in elsewhere for t in index.topics_at.get(loc, ())}
     overview_heard = any(index.topics[t][1].kind == "overview" for t in found)
     if overview_heard:

@@ -1,61 +1,121 @@
-"""The knowledge base's entries and the match result, as plain immutable values."""
+"""The knowledge base's entries and the match result, as plain immutable values.
+
+The pack's schema is these dataclasses: the loader reads field names, types and defaults from
+them (a field without a default is required) and the extra rules from `rule(...)` metadata.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field
+from typing import Any
 
-HOME_LOCATION = "knee"  # where every problem in this knowledge base starts; other places are "elsewhere"
+
+def rule(default: Any = MISSING, *, is_id: bool = False, one_of: tuple[str, ...] = (), refers_to: str = "",
+         contains: tuple[str, ...] = ()) -> Any:
+    """A field with a check beyond its type: an id, one of some values, the id of another
+    entry (`refers_to` names the section), or text that must contain placeholders."""
+    metadata = {"is_id": is_id, "one_of": one_of, "refers_to": refers_to, "contains": contains}
+    return field(metadata=metadata) if default is MISSING else field(default=default, metadata=metadata)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Topic:
     """A condition, a mechanism or the overview: something the assistant can explain."""
 
-    id: str
-    kind: str  # "condition" | "mechanism" | "overview"
+    id: str = rule(is_id=True)
+    kind: str = rule(one_of=("condition", "mechanism", "overview"))
     title: str
     summary: str
     more: str
     phrases: tuple[str, ...]
-    locations: tuple[str, ...] = ()
+    locations: tuple[str, ...] = rule((), refers_to="locations")
     cues: tuple[str, ...] = ()
-    source: str = ""
+    source: str
     not_when: tuple[str, ...] = ()  # phrases that contain a phrase of this entry but mean something else
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Location:
-    """A part of the leg where knee trouble can be felt."""
+    """A part of the body where trouble from the home location can be felt."""
 
-    id: str
+    id: str = rule(is_id=True)
     title: str
     phrases: tuple[str, ...]
     summary: str
-    source: str = ""
+    source: str
     not_when: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class WarningSign:
     """A sign that needs a professional; its advice is spoken before anything else."""
 
-    id: str
+    id: str = rule(is_id=True)
     title: str
     phrases: tuple[str, ...]
     advice: str
-    urgency: str  # "urgent" | "soon"
-    source: str = ""
+    urgency: str = rule(one_of=("urgent", "soon"))
+    source: str
     together: tuple[tuple[str, ...], ...] = ()  # raised when one phrase of every group is heard
     not_when: tuple[str, ...] = ()  # phrases that look like the sign but are not ("hot water bottle")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class FollowUpQuestion:
+    """One question about a vague description; the dialogue picks it by id ("home", "where", "worse")."""
+
+    id: str = rule(is_id=True)
+    question: str
+    anchor: str = ""  # completes a bare answer ("in front" -> "... in front of my knee")
+    choices: tuple[str, ...] = ()  # the answers it offers (spoken words), for a narrow recogniser grammar
+
+
+@dataclass(frozen=True, kw_only=True)
+class Emergency:
+    """Something that needs emergency help or a crisis line now, whatever the pack is about."""
+
+    id: str = rule(is_id=True)
+    kind: str = rule(one_of=("emergency", "crisis"))
+    phrases: tuple[str, ...]
+    answer: str = rule("", contains=("{number}",))  # said instead of the domain's answer for its kind
+    not_when: tuple[str, ...] = ()  # phrases that contain one of `phrases` but are not an emergency
+
+
+@dataclass(frozen=True, kw_only=True)
+class Domain:
+    """What the pack covers and everything the assistant says that is not an explanation."""
+
+    name: str  # "knee and leg"
+    home_location: str = rule(refers_to="locations")  # where every problem starts; other places are "elsewhere"
+    greeting: str
+    example: str
+    scope: str  # the sentence saying what the assistant covers
+    out_of_scope: str  # said before `scope` when speech is about something else
+    no_match: str  # said when speech is about the area but matches nothing
+    second_example: str  # offered after `example` when nothing matched
+    notice: str  # "not a diagnosis", after every explanation
+    area_words: tuple[str, ...]  # the whole area ("leg"): about the person only in context ("my leg")
+    other_body_parts: tuple[str, ...]  # naming one, with nothing about the area, is out of scope
+    follow_ups: tuple[FollowUpQuestion, ...]
+    safety_question: str  # one yes/no question covering all warning signs, worded from them
+    emergency_answer: str = rule(contains=("{number}",))
+    crisis_answer: str = rule(contains=("{number}",))
+    crisis_line_answer: str = rule(contains=("{crisis_line}",))  # added when a crisis line is set
+    emergencies: tuple[Emergency, ...]
+    pronunciations: dict[str, str] = field(default_factory=dict, hash=False)  # spoken forms ("ACL": "A C L")
+
+
+@dataclass(frozen=True, kw_only=True)
 class KnowledgeBase:
-    """Everything the assistant knows."""
+    """Everything the assistant knows; each field is a section of the pack's YAML files."""
 
     topics: tuple[Topic, ...]
     locations: tuple[Location, ...]
     warnings: tuple[WarningSign, ...]
-    notice: str = "This is general information, not a diagnosis."
+    domain: Domain
+
+    @property
+    def notice(self) -> str:
+        return self.domain.notice
 
     def topic(self, topic_id: str) -> Topic:
         return next(t for t in self.topics if t.id == topic_id)
@@ -65,6 +125,9 @@ class KnowledgeBase:
 
     def warning(self, warning_id: str) -> WarningSign:
         return next(w for w in self.warnings if w.id == warning_id)
+
+    def emergency(self, emergency_id: str) -> Emergency:
+        return next(e for e in self.domain.emergencies if e.id == emergency_id)
 
 
 @dataclass(frozen=True)
@@ -85,7 +148,8 @@ class Match:
     locations: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     out_of_scope: bool = False
-    about_legs: bool = False  # mentions the knee or leg at all, even without a topic
+    about_legs: bool = False  # mentions the pack's area at all, even without a topic
+    emergency: str | None = None  # an Emergency id: call for help now, whatever else was said
 
 
 @dataclass(frozen=True)

@@ -1,71 +1,131 @@
 """Turn a match into what the assistant says: a pure function, no I/O.
 
-Warning signs come first, urgent ones with plain words to get help now; then one or two short
-explanations; then the notice that this is information, not a diagnosis, and an offer of more.
-Sentences are kept separate so speech can start on the first while the rest is synthesised.
+The first answer is short, about 20 seconds at the default rate, because the people this is for
+cannot press a key to skip and must wait for the end to speak again (answers of 120 to 140 words,
+30 to 50 s, were measured before). An emergency gets only what to do now. Otherwise a warning
+sign's advice comes first; an urgent one stands alone with what to do; else one explanation of the
+places said follows, then the notice and the offer of more. Everything else waits for "tell me
+more". Sentences are kept separate so speech can start on the first while the rest is synthesised.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from knowledge.model import HOME_LOCATION, KnowledgeBase, Match, Reply
+from knowledge.model import KnowledgeBase, Match, Reply, WarningSign
 
-SCOPE = ("I can explain how knee problems can cause pain in other parts of the leg, "
-         "and when to see a professional.")
-EXAMPLE = "For example, say: my knee hurts and the pain goes down into my calf."
-OFFER_MORE = "Say more to hear more, or tell me where else it hurts."
+DEFAULT_EMERGENCY_NUMBER = "your local emergency number"
+OFFER_MORE = "Say tell me more to hear more."  # the README's "tell me more" command, one wording everywhere
 URGENT_LEAD = "Important: what you describe needs medical attention."
+FIRST_ANSWER_WORDS = 50  # about 20 s at 160 words a minute, notice and offer included
+MAX_PLACES = 2  # places explained in the first answer; further ones wait for "tell me more"
 SECOND_TOPIC_SHARE = 0.75  # a second explanation is given only when it scores close to the first
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
-def compose_reply(match: Match, kb: KnowledgeBase) -> Reply:
+def compose_reply(match: Match, kb: KnowledgeBase, emergency_number: str = DEFAULT_EMERGENCY_NUMBER,
+                  crisis_line: str = "") -> Reply:
     """The spoken answer to `match`."""
+    domain = kb.domain
+    if match.emergency:
+        return emergency_reply(kb, match.emergency, emergency_number, crisis_line)
     if match.out_of_scope:
-        return Reply(("That doesn't sound like a knee or leg problem.", SCOPE, EXAMPLE))
+        return Reply((domain.out_of_scope, domain.scope, f"For example, say: {domain.example}"))
     signs = [kb.warning(w) for w in match.warnings]
-    sentences: list[str] = [URGENT_LEAD] if any(s.urgency == "urgent" for s in signs) else []
-    for sign in signs:
-        sentences += split_sentences(sign.advice)
-    explained, more = _explanations(match, kb)
-    if not explained and not match.warnings:
-        return Reply((f"I heard: {match.text.strip()}.", "I couldn't match that to a knee or leg problem.",
-                      EXAMPLE, "Or say: pain below my kneecap after jumping."))
-    sentences += explained
-    sentences.append(kb.notice)
-    if more:
-        sentences.append(OFFER_MORE)
+    blocks = _explanations(match, kb)
+    if not blocks and not signs:
+        return Reply((f"I heard: {match.text.strip()}.", domain.no_match,
+                      f"For example, say: {domain.example}", f"Or say: {domain.second_example}"))
+    first, more = _first_answer(signs, blocks, kb.notice)
+    urgent = bool(signs) and signs[0].urgency == "urgent"  # its advice stands alone
+    sentences = first + [kb.notice] + ([OFFER_MORE] if more and not urgent else [])
     return Reply(tuple(sentences), tuple(more), match.warnings)
 
 
+def emergency_reply(kb: KnowledgeBase, emergency_id: str, emergency_number: str = DEFAULT_EMERGENCY_NUMBER,
+                    crisis_line: str = "") -> Reply:
+    """What to do now, in the pack's words, with the number (and crisis line) from the settings."""
+    domain = kb.domain
+    emergency = kb.emergency(emergency_id)
+    wording = emergency.answer or (domain.crisis_answer if emergency.kind == "crisis" else domain.emergency_answer)
+    sentences = split_sentences(wording.format(number=emergency_number))
+    if emergency.kind == "crisis" and crisis_line:
+        sentences += split_sentences(domain.crisis_line_answer.format(crisis_line=crisis_line))
+    return Reply(tuple(sentences))
+
+
 def warnings_overview(kb: KnowledgeBase) -> Reply:
-    """All warning signs, for "when should I see a doctor"."""
-    titles = [w.title.lower() for w in kb.warnings]
-    listing = ", ".join(titles[:-1]) + f", or {titles[-1]}"
-    return Reply(("See a healthcare professional if you have any of these:", f"{listing}.",
-                  "With sudden severe pain after an injury, or if you cannot put weight on the leg, get help now.",
-                  kb.notice))
+    """All warning signs, for "when should I see a doctor": the urgent ones first, as the pack names them."""
+    urgent = [w.title.lower() for w in kb.warnings if w.urgency == "urgent"]
+    soon = [w.title.lower() for w in kb.warnings if w.urgency != "urgent"]
+    sentences = [f"Get medical help now for {_listing(urgent)}."] if urgent else []
+    sentences += [f"See a healthcare professional soon for {_listing(soon)}."] if soon else []
+    return Reply(tuple(sentences) + (kb.notice,))
+
+
+def _listing(titles: list[str]) -> str:
+    return titles[0] if len(titles) == 1 else "; ".join(titles[:-1]) + f"; or {titles[-1]}"
 
 
 def split_sentences(text: str) -> list[str]:
     return [s for s in _SENTENCE_END.split(" ".join(text.split())) if s]
 
 
-def _explanations(match: Match, kb: KnowledgeBase) -> tuple[list[str], list[str]]:
-    """One or two short explanations, and the longer texts kept for "more"."""
+def word_count(sentences: list[str]) -> int:
+    return sum(len(s.split()) for s in sentences)
+
+
+def _first_answer(signs: list[WarningSign], blocks: list[_Block], notice: str) -> tuple[list[str], list[str]]:
+    """(what is said first, what waits for "tell me more"), within FIRST_ANSWER_WORDS."""
+    first: list[str] = []
+    more: list[str] = []
+    if signs:
+        lead = signs[0]
+        first = ([URGENT_LEAD] if lead.urgency == "urgent" else []) + split_sentences(lead.advice)
+        more = [s for sign in signs[1:] for s in split_sentences(sign.advice)]
+        if lead.urgency == "urgent":  # alone with what to do
+            return first, more + [s for block in blocks for s in block.sentences]
+    # Each place the person named is owed its heading and first sentence, and the first explanation
+    # at least one sentence, however the budget stands; what is left of it goes in order.
+    owed, places = [], 0
+    for block in blocks:
+        owed.append(2 if block.place and places < MAX_PLACES and not signs else 1 if not (first or owed) else 0)
+        places += block.place
+    budget = FIRST_ANSWER_WORDS - word_count([notice, OFFER_MORE])
+    for number, block in enumerate(blocks):
+        still_owed = sum(word_count(b.sentences[:n]) for b, n in zip(blocks[number + 1:], owed[number + 1:]))
+        taken = owed[number]
+        while taken < len(block.sentences) and (
+                word_count(first + block.sentences[:taken + 1]) + still_owed <= budget):
+            taken += 1
+        if block.place and taken == 1:  # never a heading alone
+            taken = 0
+        first += block.sentences[:taken]
+        more += block.sentences[taken:]
+    return first, more
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One explanation: a place ("About the hip:" and its summary) or a topic (summary, then more)."""
+
+    sentences: list[str]
+    place: bool = False
+
+
+def _explanations(match: Match, kb: KnowledgeBase) -> list[_Block]:
+    """Explanation blocks in the order they matter: the places said (each "About the hip:" and
+    its sentences), then the best topic, and a second one when it scores close."""
     if not match.topics:
-        return [], []
+        return []
     top = kb.topic(match.topics[0].id)
-    spoken = split_sentences(top.summary)
-    more = split_sentences(top.more)
-    elsewhere = [kb.location(loc) for loc in match.locations if loc != HOME_LOCATION]
-    if elsewhere and top.kind != "condition":
-        spoken = [f"About {elsewhere[0].title}:"] + split_sentences(elsewhere[0].summary) + spoken
-    elif len(match.topics) > 1 and match.topics[1].score >= SECOND_TOPIC_SHARE * match.topics[0].score:
+    home = kb.domain.home_location
+    elsewhere = [kb.location(loc) for loc in match.locations if loc != home]
+    places = [_Block([f"About {loc.title}:"] + split_sentences(loc.summary), place=True) for loc in elsewhere]
+    topics = [_Block(split_sentences(top.summary) + split_sentences(top.more))]
+    if len(match.topics) > 1 and match.topics[1].score >= SECOND_TOPIC_SHARE * match.topics[0].score:
         second = kb.topic(match.topics[1].id)
-        spoken += split_sentences(second.summary)
-        more += split_sentences(second.more)
-    for location in elsewhere[1:]:
-        more += [f"About {location.title}:"] + split_sentences(location.summary)
-    return spoken, more
+        topics.append(_Block(split_sentences(second.summary) + split_sentences(second.more)))
+    # A condition named outright is explained first; otherwise the places said come first.
+    return topics + places if top.kind == "condition" else places + topics

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 
 # Clause breaks survive tokenisation as this marker so negation never crosses a sentence.
 BREAK = "|"
@@ -113,6 +114,15 @@ def tokens(text: str) -> list[str]:
 def words(text: str) -> list[str]:
     """Canonical words alone: for comparing whole utterances and counting word errors."""
     return [token for token in tokens(text) if token != BREAK]
+
+
+def pronounce(text: str, pronunciations: Mapping[str, str]) -> str:
+    """`text` with each word the pack spells out for speech replaced ("ACL" -> "A C L"): for the
+    synthesiser only, so captions keep the normal spelling."""
+    if not pronunciations:
+        return text
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, sorted(pronunciations, key=len, reverse=True))) + r")\b")
+    return pattern.sub(lambda m: pronunciations[m.group()], text)
 
 
 _IRREGULAR = {

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.loader import DEFAULT_DIR, KnowledgeError, check_knowledge, load_knowledge
-from packs import LOCATION, TOPIC
+from packs import DOMAIN, LOCATION, TOPIC
 
 REQUIRED_IDS = {
     "osteoarthritis", "meniscus_tear", "patellofemoral_pain", "ligament_injury", "bursitis",
@@ -14,9 +14,11 @@ REQUIRED_IDS = {
     "numbness_tingling_weakness", "severe_pain_after_injury",
 }
 
-def write_kb(tmp_path: Path, **files: str) -> Path:
-    for name, text in files.items():
-        (tmp_path / f"{name}.yaml").write_text(text)
+def write_kb(tmp_path: Path, **files: str | None) -> Path:
+    """A pack of `files` (name -> YAML), with the smallest domain unless `domain` is given (None: none)."""
+    for name, text in {"domain": DOMAIN, **files}.items():
+        if text is not None:
+            (tmp_path / f"{name}.yaml").write_text(text)
     return tmp_path
 
 
@@ -116,3 +118,49 @@ def test_huge_file_is_refused_without_parsing(tmp_path):
 def test_missing_directory_raises_knowledge_error(tmp_path):
     with pytest.raises(KnowledgeError, match="no such knowledge directory"):
         load_knowledge(tmp_path / "nowhere")
+
+
+# --- the domain section: what the pack covers and says, checked like every entry ----------------
+
+def test_a_pack_without_a_domain_is_refused(tmp_path):
+    problem = only_problem(write_kb(tmp_path, domain=None, locations=LOCATION))
+    assert problem.field == "domain" and "missing section" in problem.message
+
+
+def test_domain_fields_are_checked_with_their_lines(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, domain=DOMAIN.replace("  greeting: I explain knee pain.\n", ""))
+    problem = only_problem(tmp_path)
+    assert (problem.file, problem.line, problem.field) == ("domain.yaml", 2, "domain.greeting")
+    assert "missing required field" in problem.message
+
+
+def test_answers_must_keep_their_placeholders(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, domain=DOMAIN.replace("Call {number} now.", "Call someone."))
+    problem = only_problem(tmp_path)
+    assert (problem.line, problem.field) == (17, "domain.emergency_answer") and "{number}" in problem.message
+
+
+def test_nested_entries_name_their_place(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, domain=DOMAIN.replace("      kind: emergency", "      kind: rumour")
+             .replace("      question: Where in the knee?", "      question: Where in the knee?\n      colour: red"))
+    problems = {(p.line, p.field): p.message for p in check_knowledge(tmp_path)}
+    assert "unknown field" in problems[(16, "domain.follow_ups[home].colour")]
+    assert "must be one of emergency, crisis" in problems[(23, "domain.emergencies[chest_pain].kind")]
+
+
+def test_home_location_must_be_a_location(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, domain=DOMAIN.replace("home_location: knee", "home_location: elbow"))
+    problem = only_problem(tmp_path)
+    assert (problem.line, problem.field) == (3, "home_location") and "'elbow' is not the id of any location" in problem.message
+
+
+def test_domain_given_twice(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, again=DOMAIN)
+    problem = only_problem(tmp_path)
+    assert problem.field == "domain" and "given twice" in problem.message
+
+
+def test_a_yaml_tag_in_the_domain_is_refused(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, domain=DOMAIN.replace("name: knee", "name: !!python/name:os.system"))
+    problem = only_problem(tmp_path)
+    assert "not allowed" in problem.message and problem.line == 2 and problem.field == "domain.name"

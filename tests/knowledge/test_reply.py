@@ -1,5 +1,8 @@
 """Replies: warning advice first, a notice always, short sentences for speech."""
-from knowledge.reply import URGENT_LEAD, warnings_overview
+import pytest
+
+from knowledge.reply import FIRST_ANSWER_WORDS, OFFER_MORE, URGENT_LEAD, split_sentences, warnings_overview, word_count
+from voice.conversation.commands import Command, find_command
 from bundled import KB, reply_to
 
 
@@ -41,3 +44,43 @@ def test_location_is_explained():
 def test_warnings_overview_lists_every_sign():
     text = warnings_overview(KB).text.lower()
     assert all(w.title.lower() in text for w in KB.warnings)
+
+
+# --- short first answers: about 20 s at the default rate, the rest on "tell me more" ----------
+
+def _descriptions() -> list[str]:
+    import yaml
+    from paths import AUDIO
+    cases = yaml.safe_load((AUDIO / "cases.yaml").read_text())["cases"]
+    return sorted({c["say"] for c in cases if c.get("topics") or c.get("warnings")})
+
+
+@pytest.mark.parametrize("text", _descriptions())
+def test_first_answers_are_short(text):
+    """FIRST_ANSWER_WORDS is a budget a place the person named may overrun by a few words, never more."""
+    reply = reply_to(text)
+    assert word_count(list(reply.sentences)) <= FIRST_ANSWER_WORDS + 5, reply.text
+    assert KB.notice in reply.sentences
+
+
+def test_an_urgent_sign_stands_alone_with_what_to_do():
+    reply = reply_to("my knee hurts down into my calf and i can't put weight on it")
+    assert reply.sentences == (URGENT_LEAD, *split_sentences(KB.warning("cannot_bear_weight").advice), KB.notice)
+    assert any("calf" in s for s in reply.more)  # the explanation waits for "tell me more"
+
+
+def test_every_place_said_is_explained():
+    reply = reply_to("my hip and thigh ache")
+    assert "About the hip:" in reply.sentences and "About the thigh:" in reply.sentences
+
+
+def test_one_offer_of_more_in_the_words_of_the_command():
+    assert "tell me more" in OFFER_MORE and find_command("tell me more") == Command.MORE
+    reply = reply_to("my kneecap hurts when i climb stairs")
+    assert reply.sentences[-1] == OFFER_MORE and reply.more
+
+
+def test_nothing_is_lost_between_the_first_answer_and_more():
+    reply = reply_to("the muscles in my thigh are tight and tired")
+    summary = split_sentences(KB.location("thigh").summary) + split_sentences(KB.topic("muscle_imbalance").summary)
+    assert set(summary) <= set(reply.sentences) | set(reply.more)

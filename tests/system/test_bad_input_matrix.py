@@ -161,13 +161,13 @@ def room_silence(seconds: float) -> np.ndarray:
 
 # --- knowledge bases --------------------------------------------------------------------------
 
-from packs import LOCATION, TOPIC  # noqa: E402  (the smallest clean pack)
+from packs import DOMAIN, LOCATION, TOPIC  # noqa: E402  (the smallest clean pack)
 
 
 def knowledge(tmp_path: Path, **files: str) -> Path:
     folder = tmp_path / "kb"
     folder.mkdir()
-    for name, text in {"locations": LOCATION, **files}.items():
+    for name, text in {"domain": DOMAIN, "locations": LOCATION, **files}.items():
         (folder / f"{name}.yaml").write_text(text)
     return folder
 
