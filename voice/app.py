@@ -63,7 +63,7 @@ def run_assistant(settings: Settings, mode: Mode, *, source: AudioSource | None 
         captions.note(left_out)
     with ExitStack() as stack:
         user_input, reopen = _input(settings, mode, kb, captions, stack, recording, source, observer)
-        speaker = _speaker(settings, mode, stack, sink, observer)
+        speaker = _speaker(settings, mode, stack, sink, observer, kb.domain.pronunciations)
         assistant = Assistant(dialogue, user_input, speaker, captions, reopen_input=reopen, observer=observer)
         if speaker and not mode.text and not mode.input_wav and source is None:
             stack.enter_context(StopKeyWatcher(assistant.stop_speaking))
@@ -136,7 +136,7 @@ def whole_turn(kb: KnowledgeBase) -> Callable[[str], bool]:
 
 
 def _speaker(settings: Settings, mode: Mode, stack: ExitStack, sink: AudioSink | None,
-             observer: SessionObserver) -> Speaker | None:
+             observer: SessionObserver, pronunciations: dict[str, str]) -> Speaker | None:
     if not _speaks(settings, mode):
         return None
     from voice.tts.pyttsx3_engine import Pyttsx3Synthesizer
@@ -151,7 +151,7 @@ def _speaker(settings: Settings, mode: Mode, stack: ExitStack, sink: AudioSink |
         sink = SpeakerSink(settings.output_device)
     stack.callback(sink.close)
     return Speaker(Pyttsx3Synthesizer(rate=settings.rate, volume=settings.volume, voice=settings.voice),
-                   ObservedSink(sink, observer))
+                   ObservedSink(sink, observer), pronunciations)
 
 
 

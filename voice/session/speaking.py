@@ -10,8 +10,10 @@ import queue
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+
+from knowledge.text import pronounce
 
 from voice.audio.format import AudioSink, SpeechAudio
 from voice.tts.synthesizer import Synthesizer
@@ -48,11 +50,13 @@ class Playback:
 
 
 class Speaker:
-    """Synthesiser plus sink, with a small cache keyed by text and voice settings."""
+    """Synthesiser plus sink, with a small cache keyed by text and voice settings; `pronunciations`
+    (from the knowledge pack) say words as captions do not write them ("ACL" -> "A C L")."""
 
-    def __init__(self, synthesizer: Synthesizer, sink: AudioSink):
+    def __init__(self, synthesizer: Synthesizer, sink: AudioSink, pronunciations: Mapping[str, str] | None = None):
         self.synthesizer = synthesizer
         self.sink = sink
+        self.pronunciations = dict(pronunciations or {})
         self._stop = threading.Event()
         self._cache: OrderedDict[tuple, SpeechAudio] = OrderedDict()
 
@@ -99,7 +103,7 @@ class Speaker:
         key = (text, self.synthesizer.rate, round(self.synthesizer.volume, 3), getattr(self.synthesizer, "voice", None))
         audio = self._cache.get(key)
         if audio is None:
-            audio = self.synthesizer.synthesize(text)
+            audio = self.synthesizer.synthesize(pronounce(text, self.pronunciations))
             self._cache[key] = audio
             if len(self._cache) > CACHE_ENTRIES:
                 self._cache.popitem(last=False)
