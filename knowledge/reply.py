@@ -59,8 +59,8 @@ def warnings_overview(kb: KnowledgeBase) -> Reply:
     """All warning signs, for "when should I see a doctor": the urgent ones first, as the pack names them."""
     urgent = [w.title.lower() for w in kb.warnings if w.urgency == "urgent"]
     soon = [w.title.lower() for w in kb.warnings if w.urgency != "urgent"]
-    sentences = [f"Get medical help now for {_listing(urgent)}."] if urgent else []
-    sentences += [f"See a healthcare professional soon for {_listing(soon)}."] if soon else []
+    sentences = [f"Get medical help now if you have any of these: {_listing(urgent)}."] if urgent else []
+    sentences += [f"See a healthcare professional soon if you have any of these: {_listing(soon)}."] if soon else []
     return Reply(tuple(sentences) + (kb.notice,))
 
 

@@ -79,7 +79,8 @@ def build_dialogue(kb: KnowledgeBase, settings: Settings = Settings(), keyboard:
     one to time it).
     """
     return Dialogue(
-        understand or Matcher(kb).match, lambda found: compose_reply(found, kb),
+        understand or Matcher(kb).match,
+        lambda found: compose_reply(found, kb, settings.emergency_number, settings.crisis_line or ""),
         warning_signs=warnings_overview(kb).sentences, kb=kb, kiosk=settings.kiosk,
         keyboard=keyboard, speech=speech, limits=voice_limits(settings),
         emergency_number=settings.emergency_number, crisis_line=settings.crisis_line or "",

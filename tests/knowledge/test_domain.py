@@ -68,3 +68,18 @@ def test_emergency_wording_fills_the_settings():
     reply = emergency_reply(WRIST, "self_harm", "112", "a crisis line on 116 123")
     assert reply.sentences[0].startswith("Please call 112 now") and "116 123" in reply.text
     assert "{" not in emergency_reply(WRIST, "asks_if_emergency").text
+
+
+def test_the_dialogue_speaks_the_packs_words():
+    """Built as the assistant builds it, the conversation over the wrist pack never says knee."""
+    from voice.app import build_dialogue
+    from voice.conversation.events import Heard, Say, SpeechDone, Start
+
+    dialogue = build_dialogue(WRIST)
+    said = []
+    for event in [Start(), SpeechDone(), Heard("my wrist is sore"), SpeechDone(), Heard("thumb side"), SpeechDone(),
+                  Heard("help"), SpeechDone(), Heard("tell me more"), SpeechDone(), Heard("when should i see a doctor"),
+                  SpeechDone(), Heard("my chest hurts"), SpeechDone(), Heard("tell me a joke")]:
+        said += [s for action in dialogue.handle(event) if isinstance(action, Say) for s in action.sentences]
+    assert WRIST.domain.greeting in said and WRIST.domain.follow_ups[0].question in said
+    assert not [s for s in said if KNEE_WORDS.search(s)], said

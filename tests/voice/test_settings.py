@@ -6,12 +6,11 @@ import pytest
 from hypothesis import given, settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from knowledge.loader import load_knowledge
-from knowledge.matcher import match
-from knowledge.reply import compose_reply, warnings_overview
+from voice.app import build_dialogue
 from voice.conversation.dialogue import Dialogue, VoiceLimits
 from voice.conversation.events import Heard, SetVoice, SpeechDone, Start
 from voice.errors import VoiceError
+from bundled import KB, match
 from voice.settings import DECLARED, Settings, add_options, load_settings, voice_limits
 
 
@@ -127,12 +126,8 @@ def test_voice_limits_are_the_declared_ranges_and_steps():
     assert voice_limits(Settings(rate=300, volume=0.4)) == VoiceLimits(rate=300, volume=0.4)
 
 
-KB = load_knowledge()
-
-
 def listening_dialogue(settings: Settings) -> Dialogue:
-    dialogue = Dialogue(lambda text: match(text, KB), lambda found: compose_reply(found, KB),
-                        warning_signs=warnings_overview(KB).sentences, limits=voice_limits(settings))
+    dialogue = build_dialogue(KB, settings, understand=match)
     dialogue.handle(Start())
     dialogue.handle(SpeechDone())
     return dialogue

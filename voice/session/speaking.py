@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from knowledge.text import pronounce
-
 from voice.audio.format import AudioSink, SpeechAudio
 from voice.tts.synthesizer import Synthesizer
 from voice.errors import VoiceError

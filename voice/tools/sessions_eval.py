@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.evaluation import word_errors
-from knowledge.matcher import match
+from knowledge.matcher import Matcher
 from knowledge.model import KnowledgeBase, Match
 from voice.app import build_dialogue, build_ears
 from voice.asr.recognizer import Recognizer
@@ -195,8 +195,10 @@ def evaluate_sessions(cases: list[SessionCase], kb: KnowledgeBase, settings: Set
 
     ears = build_ears(kb, settings.engine, settings.model, settings.restrict_vocabulary)
     voice = CommandVoice(tts_command) if tts_command else SynthesizerVoice(Pyttsx3Synthesizer())
-    runner = SessionRunner(kb, lambda: build_dialogue(kb, settings), ears.recognizer, RememberingVoice(voice),
-                           Pyttsx3Synthesizer(rate=settings.rate, voice=settings.voice), lambda text: match(text, kb))
+    matcher = Matcher(kb)
+    runner = SessionRunner(kb, lambda: build_dialogue(kb, settings, understand=matcher.match), ears.recognizer,
+                           RememberingVoice(voice), Pyttsx3Synthesizer(rate=settings.rate, voice=settings.voice),
+                           matcher.match)
     return [runner.run(case) for case in cases], ears.notice
 
 

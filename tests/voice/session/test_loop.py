@@ -72,7 +72,7 @@ class RecordingSpeaker:
 
 
 def assistant(user_input, understand=None, kiosk=False, reopen=None, settings=Settings()):
-    dialogue = build_dialogue(KB, replace(settings, kiosk=kiosk), understand)
+    dialogue = build_dialogue(KB, replace(settings, kiosk=kiosk), understand=understand)
     out = io.StringIO()
     speaker = RecordingSpeaker()
     return Assistant(dialogue, user_input, speaker, Captions(out), reopen_input=reopen, sleep=lambda s: None), speaker, out

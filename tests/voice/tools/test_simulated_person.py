@@ -2,11 +2,11 @@
 sentences, and the sessions file's one-line errors: with the real knowledge base and matcher."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from knowledge.evaluation import CasesError
-from knowledge.loader import load_knowledge
-from knowledge.matcher import match
 from knowledge.model import Match, TopicScore
 from knowledge.reply import compose_reply
 from voice.conversation.events import Expect, Kind, Listen
@@ -14,7 +14,7 @@ from voice.tools.assistant_said import AssistantListener
 from voice.tools.sessions_file import SessionCase, Truth, holds_sessions, load_sessions
 from voice.tools.simulated_person import Asked, SimulatedPerson, place_words, warning_words
 
-KB = load_knowledge()
+from bundled import KB, match
 DESCRIBE = Listen(Expect.DESCRIPTION, 8.0)
 YES_NO = Listen(Expect.YES_NO, 8.0)
 CHOICE = Listen(Expect.CHOICE, 8.0)
@@ -22,7 +22,7 @@ CHOICE = Listen(Expect.CHOICE, 8.0)
 
 def person(says="my knee hurts", locations=("knee",), warnings=(), topics=(), out_of_scope=False):
     case = SessionCase("p", says, Truth(tuple(locations), tuple(warnings), tuple(topics), out_of_scope))
-    return SimulatedPerson(case, KB, lambda text: match(text, KB))
+    return SimulatedPerson(case, KB, match)
 
 
 def greeted(someone: SimulatedPerson) -> str:
@@ -92,7 +92,7 @@ def test_asked_which_sign_describes_the_first_true_one_in_everyday_words():
                   tuple(sign.id for sign in KB.warnings))
     said = someone.reply(which)
     assert said == warning_words("cannot_bear_weight", KB)
-    assert match(said, KB).warnings == ("cannot_bear_weight",)
+    assert match(said).warnings == ("cannot_bear_weight",)
     assert calm.reply(which) == "none of them"
 
 
@@ -116,7 +116,7 @@ def test_asked_for_detail_says_the_description_again_and_a_re_prompt_gets_the_la
 
 def test_every_warning_sign_the_person_can_name_is_one_the_matcher_finds():
     for sign in KB.warnings:
-        assert sign.id in match(warning_words(sign.id, KB), KB).warnings, sign.id
+        assert sign.id in match(warning_words(sign.id, KB)).warnings, sign.id
 
 
 def test_listener_hears_advice_summaries_and_the_out_of_scope_answer():
@@ -124,8 +124,9 @@ def test_listener_hears_advice_summaries_and_the_out_of_scope_answer():
     found = Match("x", topics=(TopicScore("referred_pain", 3.0),), locations=("knee", "calf"),
                   warnings=("cannot_bear_weight",))
     said = listener.hear(compose_reply(found, KB).sentences)
-    assert said.warnings == ("cannot_bear_weight",)
-    assert "referred_pain" in said.topics and said.locations == ("calf",) and said.answered
+    assert said.warnings == ("cannot_bear_weight",) and said.answered  # an urgent sign's advice stands alone
+    explained = listener.hear(compose_reply(replace(found, warnings=()), KB).sentences)
+    assert "referred_pain" in explained.topics and explained.locations == ("calf",) and explained.answered
     outside = listener.hear(compose_reply(Match("a cough", out_of_scope=True), KB).sentences)
     assert outside.out_of_scope and outside.answered and not (outside.topics or outside.warnings)
     assert not listener.hear(("Where in your leg do you feel it?",)).answered
