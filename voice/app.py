@@ -75,8 +75,8 @@ def build_dialogue(kb: KnowledgeBase, settings: Settings = Settings(), keyboard:
                    understand: Callable[[str], Match] | None = None) -> Dialogue:
     """The conversation exactly as the assistant holds it (the sessions evaluation talks to this one too).
 
-    The matcher is compiled here, before anyone speaks; `understand` replaces it (the bench wraps
-    one to time it).
+    The matcher is compiled here, before anyone speaks; `understand` replaces it where one compiled
+    matcher serves many dialogues (the sessions evaluation, tests).
     """
     return Dialogue(
         understand or Matcher(kb).match,
