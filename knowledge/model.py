@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import MISSING, dataclass, field
 from typing import Any
 
-from knowledge.text import words
-
 
 def rule(default: Any = MISSING, *, is_id: bool = False, one_of: tuple[str, ...] = (), refers_to: str = "",
          contains: tuple[str, ...] = ()) -> Any:
@@ -69,13 +67,6 @@ class FollowUpQuestion:
     question: str
     anchor: str = ""  # completes a bare answer ("in front" -> "... in front of my knee")
     choices: tuple[str, ...] = ()  # the answers it offers (spoken words), for a narrow recogniser grammar
-
-    def combine(self, previous: str, answer: str) -> str:
-        """What to understand: the description and the answer together, the anchor completing a
-        bare answer ("in front" -> "... in front of my knee") unless the answer names it."""
-        noun = self.anchor.split()[-1] if self.anchor else ""
-        named = bool(noun) and any(word.startswith(noun) for word in words(answer))
-        return " ".join(part for part in (previous, answer, "" if named else self.anchor) if part)
 
 
 @dataclass(frozen=True, kw_only=True)

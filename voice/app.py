@@ -128,10 +128,12 @@ def language_of(kb: KnowledgeBase) -> Language:
 def whole_turn(kb: KnowledgeBase) -> Callable[[str], bool]:
     """Whether words already make a whole turn, so a shorter pause ends it: a command, or a
     description that says where (a location) and what (a topic or a warning sign)."""
+    matcher = Matcher(kb)
+
     def complete(words: str) -> bool:
         if find_command(words) is not None:
             return True
-        found = match(words, kb)
+        found = matcher.match(words)
         return bool(found.locations) and bool(found.topics or found.warnings)
     return complete
 

@@ -7,11 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from knowledge.loader import load_knowledge
-from knowledge.matcher import match
 from knowledge.understanding import flipped, second_person, understand
+from bundled import KB, match
 
-KB = load_knowledge()
 PHRASES = sorted({p for w in KB.warnings for p in w.phrases} | {p for t in KB.topics for p in t.phrases})
 
 
@@ -22,7 +20,7 @@ class Guess:
 
 
 def heard(text: str, confidence: float = 0.6, *others: str, typed: bool = False):
-    return understand(text, lambda t: match(t, KB), confidence=confidence, typed=typed,
+    return understand(text, match, confidence=confidence, typed=typed,
                       alternatives=tuple(Guess(o) for o in others))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from knowledge.model import Match
+from knowledge.model import FollowUpQuestion, Match
 from voice.conversation.commands import normalise
 
 CLOSE_SCORES = 0.8  # the runner-up has at least this share of the top score
@@ -46,8 +46,8 @@ class FollowUp:
         return " ".join(part for part in (previous, answer, "" if named else self.anchor) if part)
 
 
-def choose(match: Match, follow_ups: Sequence[FollowUp], home: str) -> FollowUp | None:
-    """The question to ask about `match`, or None when it can be answered as it is."""
+def choose(match: Match, follow_ups: Sequence[FollowUpQuestion | FollowUp], home: str) -> FollowUp | None:
+    """The question to ask about `match` (from the pack's `follow_ups`), or None when it can be answered as it is."""
     if match.out_of_scope or match.warnings:
         return None  # warning signs are never held back behind a question
     top = match.topics[0] if match.topics else None
@@ -61,4 +61,5 @@ def choose(match: Match, follow_ups: Sequence[FollowUp], home: str) -> FollowUp 
         wanted = WORSE
     else:
         wanted = ""
-    return next((f for f in follow_ups if f.id == wanted), None) if wanted else None
+    question = next((f for f in follow_ups if f.id == wanted), None) if wanted else None
+    return None if question is None else FollowUp(question.id, question.question, question.anchor, tuple(question.choices))

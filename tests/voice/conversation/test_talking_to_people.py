@@ -7,15 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from knowledge.loader import load_knowledge
-from knowledge.matcher import match
-from knowledge.reply import compose_reply, split_sentences, warnings_overview
+from knowledge.reply import compose_reply, split_sentences
 from voice.asr.recognizer import Alternative
-from voice.conversation.dialogue import Dialogue, State
+from voice.app import build_dialogue
+from voice.conversation.dialogue import State
 from voice.conversation.events import Exit, Expect, Heard, Listen, Say, SetVoice, SpeechDone, Start
 from voice.conversation.prompts import load_prompts
 
-KB = load_knowledge()
+from bundled import KB, match
 PROMPTS = load_prompts()
 WARNING_IDS = tuple(w.id for w in KB.warnings)
 
@@ -24,8 +23,7 @@ class Person:
     """Talks to a dialogue built on the real pack, as the loop would."""
 
     def __init__(self, **options):
-        self.d = Dialogue(lambda text: match(text, KB), lambda found: compose_reply(found, KB),
-                          warning_signs=warnings_overview(KB).sentences, kb=KB, **options)
+        self.d = build_dialogue(KB, understand=match, **options)
         self.said: list[Say] = []
         self.listen: Listen | None = None
         self.send(Start())
@@ -159,7 +157,7 @@ def test_a_guided_answer_that_names_no_place_says_what_the_assistant_covers(answ
     not_understood(person)
     not_understood(person)
     say = person.hear(answer)
-    assert say.sentences == compose_reply(match("", KB).__class__("", out_of_scope=True), KB).sentences
+    assert say.sentences == compose_reply(match("").__class__("", out_of_scope=True), KB).sentences
     assert person.d.state == State.READY
 
 
@@ -260,7 +258,7 @@ def test_a_new_description_after_a_follow_up_is_not_merged_with_the_old_one():
     person = Person()
     person.hear("my knee hurts")
     say = person.hear("my shin aches when i run")
-    assert match("my shin aches when i run", KB).locations == ("shin",)
+    assert match("my shin aches when i run").locations == ("shin",)
     assert "knee hurts" not in " ".join(say.sentences)
     heard = person.d._session.last_reply
     assert heard is not None and say.kind in ("answer", "question")
@@ -307,6 +305,6 @@ def test_a_huge_typed_line_is_never_read_back_whole():
 def test_tell_me_more_gives_the_rest_of_the_answer():
     person = Person()
     person.hear("my kneecap aches when i climb stairs")
-    reply = compose_reply(match("my kneecap aches when i climb stairs", KB), KB)
+    reply = compose_reply(match("my kneecap aches when i climb stairs"), KB)
     say = person.hear("tell me more")
     assert reply.more and say.kind == "more" and say.sentences[:len(reply.more)] == reply.more
