@@ -52,16 +52,22 @@ def test_audio_cases_are_scored_with_word_error_rate():
 
 
 def test_the_silence_setting_splits_a_recording_differently(tmp_path):
-    """s01.wav holds three utterances with pauses of about 1.2 s: a short silence hears three turns, a long one."""
-    def turns(silence):
-        out = cli("run", "--engine", "pocketsphinx", "--silence", silence, "--input", "audio_tests/sessions/s01.wav",
-                  "--output", str(tmp_path / f"reply-{silence}.wav"))
+    """s01.wav holds three utterances with pauses of about 1.2 s: a short silence hears three turns, a long one.
+
+    The setting reaches the recogniser wherever it is given: before `run`, after it, or in the config file."""
+    config = tmp_path / "config.yaml"
+    config.write_text("silence: 0.2\n")
+
+    def turns(*options):
+        out = cli(*options, "--engine", "pocketsphinx", "--input", "audio_tests/sessions/s01.wav",
+                  "--output", str(tmp_path / "reply.wav"))
         assert out.returncode == 0, out.stderr
         return [line for line in out.stdout.splitlines() if line.startswith("You:")]
 
-    short, long = turns("0.2"), turns("3.0")
+    short, long = turns("--silence", "0.2", "run"), turns("run", "--silence", "3.0")
     assert len(short) == 3 and len(long) == 1
     assert "kneecap" in short[0] and "kneecap" in long[0]
+    assert turns("--config", str(config)) == short
 
 
 def test_model_status_without_a_model(tmp_path):
