@@ -148,7 +148,7 @@ class Match:
     locations: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     out_of_scope: bool = False
-    about_legs: bool = False  # mentions the pack's area at all, even without a topic
+    about_area: bool = False  # mentions the pack's area at all, even without a topic
     emergency: str | None = None  # an Emergency id: call for help now, whatever else was said
 
 

@@ -43,7 +43,7 @@ class FakeKnowledge:
         if "shoulder" in t or not any(w in t for w in ("knee", "calf", "leg", "weight", "zebra")):
             return Match(text, out_of_scope=True)
         if "zebra" in t:  # in scope, nothing found
-            return Match(text, warnings=warnings, about_legs=True)
+            return Match(text, warnings=warnings, about_area=True)
         if "front" in t:
             topics, locations = (TopicScore("patellofemoral_pain", 3.0),), ("knee",)
         elif "calf" in t and "walk" in t:
@@ -54,7 +54,7 @@ class FakeKnowledge:
             topics, locations = (TopicScore("overview", 1.5),), ()
         else:
             topics, locations = (), ("knee",)
-        return Match(text, topics=topics, locations=locations, warnings=warnings, about_legs=True)
+        return Match(text, topics=topics, locations=locations, warnings=warnings, about_area=True)
 
     @staticmethod
     def respond(m: Match) -> Reply:
@@ -384,7 +384,7 @@ def test_warnings_are_never_delayed_behind_a_question(text):
 @settings(max_examples=60, deadline=None)
 def test_any_match_with_a_warning_is_answered_at_once(topics, locations, warnings):
     found = Match("my leg", topics=tuple(TopicScore(i, s) for i, s in topics), locations=tuple(locations),
-                  warnings=tuple(warnings), about_legs=True)
+                  warnings=tuple(warnings), about_area=True)
     d = Dialogue(lambda text: replace(found, text=text),
                  lambda m: Reply(tuple(f"WARNING {w}" for w in m.warnings)), warning_signs=WARNING_SIGNS)
     d.handle(Start())
