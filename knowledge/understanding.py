@@ -58,8 +58,8 @@ class Guess(Protocol):
 class Understanding:
     """What one utterance was understood to say.
 
-    `match`: the reading to answer. `confirm`: warning signs found only in another reading, to
-    ask about before advising; `confirm_words` is that reading's clause in the second person
+    `match`: the reading to answer. `confirm`: warning signs (or an emergency) found only in another
+    reading, to ask about before advising; `confirm_words` is that reading's clause in the second person
     ("you can't put any weight on your leg") and `confirm_match` the reading to answer on "yes".
     `unsure`: spoken, not confidently heard, and the other guesses disagree: not understood.
     """
@@ -77,7 +77,7 @@ def understand(text: str, match: Callable[[str], Match], *, confidence: float = 
                min_confidence: float = MIN_CONFIDENCE) -> Understanding:
     """What `text` (and, when spoken, its other guesses) says, and what must be confirmed first."""
     best = match(text)
-    if typed:  # a typed line is exactly what the person meant
+    if typed or best.emergency:  # a typed line is what the person meant; an emergency is never held back
         return Understanding(best)
     others = [g.text for g in alternatives[:MAX_ALTERNATIVES] if g.text.strip()]
     seen: dict[str, Match] = {text: best}
@@ -90,12 +90,12 @@ def understand(text: str, match: Callable[[str], Match], *, confidence: float = 
         if others and not any(_contains(words, evidence) for words in other_words):
             continue  # the recogniser never considered the flipped word: it heard this one
         found = match(reading)
-        new = tuple(w for w in found.warnings if w not in best.warnings)
+        new = _new_signs(best, found)
         if new:
             return Understanding(best, new, _confirm_words(reading, new, match), found)
     for sign in _supported_signs(best, other_matches):
-        reading, found = next((t, m) for t, m in zip(others, other_matches) if sign in m.warnings)
-        new = tuple(w for w in found.warnings if w not in best.warnings)
+        reading, found = next((t, m) for t, m in zip(others, other_matches) if sign in _new_signs(best, m))
+        new = _new_signs(best, found)
         return Understanding(best, new, _confirm_words(reading, new, match), found)
     agreement = _agreement(best, other_matches) if other_matches else None
     unsure = (not best.out_of_scope and not best.warnings and agreement is not None
@@ -140,13 +140,18 @@ def _supported(signs: tuple[str, ...], others: list[Match]) -> set[str]:
     return {sign for sign in signs if sum(sign in found.warnings for found in others) >= needed}
 
 
+def _new_signs(best: Match, found: Match) -> tuple[str, ...]:
+    """Warning signs, and an emergency, that `found` raises and the best guess does not."""
+    signs = tuple(w for w in found.warnings if w not in best.warnings)
+    return (found.emergency, *signs) if found.emergency and found.emergency != best.emergency else signs
+
+
 def _supported_signs(best: Match, others: list[Match]) -> list[str]:
     """Signs not in the best guess that enough other guesses hold (one stray guess is noise)."""
     counts: dict[str, int] = {}
     for found in others:
-        for sign in found.warnings:
-            if sign not in best.warnings:
-                counts[sign] = counts.get(sign, 0) + 1
+        for sign in _new_signs(best, found):
+            counts[sign] = counts.get(sign, 0) + 1
     needed = max(1.0, MIN_SUPPORT * len(others))
     return [sign for sign, count in counts.items() if count >= needed]
 
@@ -182,9 +187,13 @@ def _agreement(best: Match, others: list[Match]) -> float:
 def _confirm_words(reading: str, signs: tuple[str, ...], match: Callable[[str], Match]) -> str:
     """The shortest clause of `reading` that still says the signs, in the second person."""
     clauses = _clauses(_words(reading))
-    saying = [c for c in clauses if set(signs) <= set(match(_text(c)).warnings)]
+    saying = [c for c in clauses if set(signs) <= _raised(match(_text(c)))]
     chosen = min(saying, key=len) if saying else [w for w in _words(reading) if w != BREAK]
     return second_person(_text(chosen[:MAX_CONFIRM_WORDS]))
+
+
+def _raised(found: Match) -> set[str]:
+    return set(found.warnings) | ({found.emergency} if found.emergency else set())
 
 
 def _clauses(words: list[str]) -> list[list[str]]:

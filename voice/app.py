@@ -83,7 +83,6 @@ def build_dialogue(kb: KnowledgeBase, settings: Settings = Settings(), keyboard:
         lambda found: compose_reply(found, kb, settings.emergency_number, settings.crisis_line or ""),
         warning_signs=warnings_overview(kb).sentences, kb=kb, kiosk=settings.kiosk,
         keyboard=keyboard, speech=speech, limits=voice_limits(settings),
-        emergency_number=settings.emergency_number, crisis_line=settings.crisis_line or "",
         timing=Timing(listen=settings.listen_timeout, idle=settings.idle_timeout),
     )
 

@@ -579,6 +579,7 @@ def after_recovery(lines: list[str]) -> list[str]:
 
 
 def test_recovery_drops_audio_from_before_the_failure():
+    from knowledge.loader import load_knowledge
     from voice.session.captions import Captions
     from voice.conversation.dialogue import Dialogue, NoInput
     from voice.errors import VoiceError
@@ -616,7 +617,7 @@ def test_recovery_drops_audio_from_before_the_failure():
             pass
 
     user_input = Failing()
-    dialogue = Dialogue(lambda t: None, lambda m: None, warning_signs=("x",))
+    dialogue = Dialogue(lambda t: None, lambda m: None, warning_signs=("x",), domain=load_knowledge().domain)
     with open(os.devnull, "w") as screen:
         Assistant(dialogue, user_input, Speaker(), Captions(screen), reopen_input=lambda: None,
                   sleep=lambda s: None).run()

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from knowledge.model import KnowledgeBase, Match, Reply, TopicScore
+from knowledge.model import Domain, KnowledgeBase, Match, Reply, TopicScore
 from knowledge.understanding import MIN_CONFIDENCE
 from voice.conversation import follow_up
 from voice.conversation.commands import Command
@@ -27,22 +27,20 @@ from voice.conversation.events import (Action, Event, Exit, Expect, ForgetPerson
                                        Say, SetVoice, SpeechDone, Start, StopKey, StopSpeaking)
 from voice.conversation.prompts import Prompts, load_prompts
 from voice.conversation.session import Pending, Question, Session, State, Timing, VoiceLimits
-from voice.conversation.stand_in import StandInDomain
 from voice.conversation.guided import Guided
 from voice.conversation.utterance import Kind as Said
 from voice.conversation.utterance import Utterance, classify, printable
 
-EMERGENCY_NUMBER = "your local emergency number"
-
-__all__ = ["Dialogue", "State", "Timing", "VoiceLimits", "printable", "EMERGENCY_NUMBER"]
+__all__ = ["Dialogue", "State", "Timing", "VoiceLimits", "printable"]
 
 
 class Dialogue(Guided):
     """The conversation for one assistant; see the module docstring for the contract with the loop.
 
-    `kb` (optional) gives the places and warning signs for the guided questions and the safety
-    check; `keyboard` words prompts for typing; `speech=False` says what voice commands mean
-    when nothing is spoken.
+    `kb` gives the pack's words (`kb.domain`), and the places and warning signs for the guided
+    questions and the safety check; without it (a unit test's fake knowledge) `domain` gives the
+    words and there are no guided questions. `keyboard` words prompts for typing; `speech=False`
+    says what voice commands mean when nothing is spoken. `respond` answers emergencies too.
     """
 
     def __init__(
@@ -52,26 +50,25 @@ class Dialogue(Guided):
         *,
         warning_signs: Sequence[str],
         kb: KnowledgeBase | None = None,
+        domain: Domain | None = None,
         kiosk: bool = False,
         keyboard: bool = False,
         speech: bool = True,
-        emergency_number: str = EMERGENCY_NUMBER,
-        crisis_line: str = "",
         min_confidence: float = MIN_CONFIDENCE,
         limits: VoiceLimits = VoiceLimits(),
         timing: Timing = Timing(),
         prompts: Prompts | None = None,
     ):
-        super().__init__(prompts or load_prompts(), getattr(kb, "domain", None) or StandInDomain(), limits, timing,
-                         keyboard=keyboard, speech=speech)
+        words = kb.domain if kb is not None else domain
+        if words is None:
+            raise TypeError("Dialogue needs the knowledge base (kb=) or its domain (domain=)")
+        super().__init__(prompts or load_prompts(), words, limits, timing, keyboard=keyboard, speech=speech)
         self._understand = understand
         self._respond = respond
         self._kb = kb
         self.kiosk = kiosk
         self._min_confidence = min_confidence
         self._warning_signs = tuple(warning_signs)
-        self._emergency_number = emergency_number
-        self._crisis_line = crisis_line
 
     # --- events -------------------------------------------------------------------------
 
@@ -266,6 +263,8 @@ class Dialogue(Guided):
         return self._say((question.question,), Kind.QUESTION, self._listen_here())
 
     def _answer(self, found: Match) -> list[Action]:
+        if found.emergency:
+            return self._emergency(found)
         session = self._session
         session.state, session.context, session.follow_up, session.pending = State.READY, None, None, None
         if not found.out_of_scope and not (found.topics or found.warnings):
@@ -291,10 +290,7 @@ class Dialogue(Guided):
         session = self._session
         session.state, session.context, session.follow_up, session.pending = State.READY, None, None, None
         session.safety_done = True
-        kind = next((e.kind for e in self._domain.emergencies if e.id == getattr(found, "emergency", None)), "emergency")
-        wording = self._domain.crisis_answer if kind == "crisis" else self._domain.emergency_answer
-        text = wording.format(number=self._emergency_number, crisis_line=self._crisis_line)
-        reply = Reply(tuple(s for s in text.split("\n") if s.strip()) or (text,))
+        reply = self._respond(found)
         session.last_reply, session.more_said = reply, False
         return self._say(reply.sentences, Kind.EMERGENCY, self._listen(Expect.ANYTHING))
 

@@ -7,8 +7,8 @@ and ask a pending question again afterwards.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
+from knowledge.model import Domain
 from voice.conversation.commands import Command
 from voice.conversation.events import Action, Exit, Expect, ForgetPerson, Kind, Listen, Say, SetVoice, StopSpeaking
 from voice.conversation.prompts import Prompts
@@ -33,7 +33,7 @@ class Turns:
     _min_confidence: float
     _warning_signs: tuple[str, ...]
 
-    def __init__(self, prompts: Prompts, domain: Any, limits: VoiceLimits, timing: Timing, *, keyboard: bool,
+    def __init__(self, prompts: Prompts, domain: Domain, limits: VoiceLimits, timing: Timing, *, keyboard: bool,
                  speech: bool):
         self._prompts = prompts
         self._domain = domain

@@ -91,5 +91,5 @@ def classify(heard: Heard, expect: Expect, match: Callable[[str], Match], *,
     said = understood.match if padded is None or reading(text) == text else match(text)
     if padded is not None and not (said.topics or said.locations or said.warnings):
         return Utterance(Kind.COMMAND, command=padded, **base)  # "repeat off": the recogniser padded a command
-    kind = Kind.EMERGENCY if getattr(understood.match, "emergency", None) else Kind.DESCRIPTION
+    kind = Kind.EMERGENCY if understood.match.emergency else Kind.DESCRIPTION
     return Utterance(kind, understanding=understood, **base)

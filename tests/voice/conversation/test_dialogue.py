@@ -18,14 +18,14 @@ from voice.conversation.events import (Exit, ForgetPerson, Heard, Idle, Listen, 
                                        Start, StopKey, StopSpeaking)
 from voice.conversation.prompts import load_prompts
 from voice.conversation.turns import YES_NO
-from voice.conversation.stand_in import StandInDomain
 from paths import CASES
 from bundled import KB, match
 
-DOMAIN = StandInDomain()
+DOMAIN = KB.domain
 GREETING = (DOMAIN.greeting,)
 HELP = tuple(s.format(example=DOMAIN.example) for s in load_prompts().help)
-KNEE_QUESTION, WHERE_QUESTION, WORSE_QUESTION = DOMAIN.follow_ups
+KNEE_QUESTION, WHERE_QUESTION, WORSE_QUESTION = (next(f for f in DOMAIN.follow_ups if f.id == name)
+                                                  for name in ("home", "where", "worse"))
 LIMITS = VoiceLimits()
 WARNING_SIGNS = ("WARNING SIGNS: see a doctor for these.",)
 
@@ -83,6 +83,7 @@ class Talk:
     def __init__(self, kiosk: bool = False, knowledge=None, **options):
         self.knowledge = knowledge or FakeKnowledge()
         warning_signs = options.pop("warning_signs", WARNING_SIGNS)
+        options.setdefault("domain", DOMAIN)
         self.d = Dialogue(self.knowledge.understand, self.knowledge.respond, warning_signs=warning_signs,
                           kiosk=kiosk, **options)
         self.spoken: list[Say] = []
@@ -109,7 +110,7 @@ class Talk:
 def person(dialogue: Dialogue) -> str:
     """Everything the dialogue holds that a freshly built one does not (its wording is the same for everyone)."""
     fresh = vars(Dialogue(dialogue._understand, dialogue._respond, warning_signs=dialogue._warning_signs,
-                          kb=dialogue._kb, kiosk=dialogue.kiosk))
+                          kb=dialogue._kb, domain=dialogue._domain, kiosk=dialogue.kiosk))
     return repr({k: v for k, v in vars(dialogue).items() if repr(v) != repr(fresh.get(k))})
 
 
@@ -229,7 +230,7 @@ def test_a_side_request_asks_the_pending_question_again(state, command, phrase):
     question = talk.spoken[-1].sentences[-1]
     actions, after = talk.hear(phrase)
     assert say_of(actions).sentences[-1] == question
-    assert listen_of(after).expect == (Expect.YES_NO if state == "confirming" else Expect.DESCRIPTION)
+    assert listen_of(after).expect == (Expect.YES_NO if state == "confirming" else Expect.CHOICE)  # the pack's choices
 
 
 def test_a_new_kiosk_visitor_is_greeted_and_answered_in_one_breath():
@@ -334,7 +335,7 @@ def test_a_vague_description_gets_one_question_then_an_answer(text, question):
     talk = ready()
     actions, after = talk.hear(text)
     assert say_of(actions) == Say((question.question,), "question")
-    assert after == [Listen(Expect.DESCRIPTION, Timing().listen)]
+    assert after == [Listen(Expect.CHOICE, Timing().listen, question.choices)]
     actions, _ = talk.hear("when i walk")
     assert say_of(actions).kind in ("answer", "no_match")  # one question only, then the answer
     assert talk.knowledge.understood[-1].startswith(f"{text} when i walk")
@@ -386,7 +387,8 @@ def test_any_match_with_a_warning_is_answered_at_once(topics, locations, warning
     found = Match("my leg", topics=tuple(TopicScore(i, s) for i, s in topics), locations=tuple(locations),
                   warnings=tuple(warnings), about_area=True)
     d = Dialogue(lambda text: replace(found, text=text),
-                 lambda m: Reply(tuple(f"WARNING {w}" for w in m.warnings)), warning_signs=WARNING_SIGNS)
+                 lambda m: Reply(tuple(f"WARNING {w}" for w in m.warnings)), warning_signs=WARNING_SIGNS,
+                 domain=DOMAIN)
     d.handle(Start())
     d.handle(SpeechDone())
     say = say_of(d.handle(Heard("my leg hurts badly")))
@@ -492,7 +494,8 @@ def test_kiosk_forgets_everything_about_the_person_after_the_idle_timeout():
     assert say_of(actions).kind == "goodbye"
     after = talk.send(SpeechDone())
     assert after == [ForgetPerson(), SetVoice(LIMITS.rate, LIMITS.volume), Listen(Expect.DESCRIPTION, Timing().quiet_listen)]
-    fresh = Dialogue(talk.knowledge.understand, talk.knowledge.respond, warning_signs=WARNING_SIGNS, kiosk=True)
+    fresh = Dialogue(talk.knowledge.understand, talk.knowledge.respond, warning_signs=WARNING_SIGNS, kiosk=True,
+                     domain=DOMAIN)
     assert talk.d._session == fresh._session
     assert "zebra" not in person(talk.d) and "knee hurts" not in person(talk.d)
     assert talk.send(Idle(600)) == []  # nobody there: no second goodbye

@@ -11,7 +11,7 @@ from knowledge.reply import compose_reply, split_sentences
 from voice.asr.recognizer import Alternative
 from voice.app import build_dialogue
 from voice.conversation.dialogue import State
-from voice.conversation.events import Exit, Expect, Heard, Listen, Say, SetVoice, SpeechDone, Start
+from voice.conversation.events import Exit, Expect, Heard, Idle, Listen, Say, SetVoice, SpeechDone, Start
 from voice.conversation.prompts import load_prompts
 
 from bundled import KB, match
@@ -308,3 +308,55 @@ def test_tell_me_more_gives_the_rest_of_the_answer():
     reply = compose_reply(match("my kneecap aches when i climb stairs"), KB)
     say = person.hear("tell me more")
     assert reply.more and say.kind == "more" and say.sentences[:len(reply.more)] == reply.more
+
+
+# --- emergencies and crisis ------------------------------------------------------------------------
+
+def _settings(**values):
+    from voice.settings import Settings
+
+    return Settings(**values)
+
+
+@pytest.mark.parametrize("text", ["i want to kill myself", "I don't want to live any more",
+                                  "my knee hurts and i want to end my life"])
+def test_crisis_gets_the_packs_crisis_wording_with_the_number_and_the_crisis_line(text):
+    person = Person(settings=_settings(emergency_number="999", crisis_line="the Samaritans on 116 123"))
+    say = person.hear(text)
+    spoken = " ".join(say.sentences)
+    assert say.kind == "emergency" and "999" in spoken and "116 123" in spoken
+    assert spoken.startswith(KB.domain.crisis_answer.split(".")[0])
+    assert KB.domain.out_of_scope not in spoken and not any(advice(w.id) in spoken for w in KB.warnings)
+
+
+@pytest.mark.parametrize("text", ["i can't breathe and my chest hurts", "my leg is bleeding heavily",
+                                  "should i go to the hospital", "is this an emergency"])
+def test_emergencies_are_answered_plainly_never_as_off_topic(text):
+    say = Person().hear(text)
+    spoken = " ".join(say.sentences)
+    assert say.kind == "emergency" and "your local emergency number" in spoken
+    assert KB.domain.out_of_scope not in spoken
+
+
+def test_without_a_crisis_line_the_crisis_answer_names_only_the_number():
+    spoken = " ".join(Person().hear("i want to kill myself").sentences)
+    assert "your local emergency number" in spoken and "{crisis_line}" not in spoken
+    assert KB.domain.crisis_line_answer.split("{")[0] not in spoken
+
+
+def test_an_emergency_is_never_held_behind_a_question_or_a_greeting():
+    person = Person()
+    person.hear("my knee hurts")  # a follow-up question is pending
+    assert person.hear("i can't breathe", 0.3).kind == "emergency"
+    kiosk = Person(settings=_settings(kiosk=True))
+    kiosk.hear("my kneecap aches on stairs")
+    assert kiosk.send(Idle(10_000)).kind == "goodbye" and kiosk.d.state == State.AWAITING_PERSON
+    say = kiosk.hear("my chest hurts")  # the next person: no greeting before what to do
+    assert say.kind == "emergency" and KB.domain.greeting not in say.sentences
+
+
+def test_an_emergency_only_in_another_guess_is_confirmed_then_answered():
+    person = Person()
+    say = person.hear("i can breathe", 0.6, alternatives=("i can't breathe", "i can breathe", "i can't breathe"))
+    assert say.kind == "check" and say.about == ("breathing",) and say.sentences[-1] == "Did you say you can't breathe?"
+    assert person.hear("yes").kind == "emergency"
