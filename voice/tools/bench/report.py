@@ -4,6 +4,7 @@ from __future__ import annotations
 from voice.tools.bench.result import BenchResult, EngineFigures, Stats
 
 CUT_OFF_TARGET = 0.02  # at most one person in fifty who pauses mid-sentence is cut off
+REPLY_TARGET_S = Stats(median=0.5, p95=0.8)  # end of speech to first reply sample: a reply that feels immediate
 # label, field of EngineFigures, scale, unit, decimals
 _ROWS = (
     ("end of speech to first reply sample", "speech_end_to_audio_s", 1000, "ms", 0),
@@ -35,7 +36,9 @@ def format_bench(result: BenchResult) -> str:
 
 
 def _engine_table(figures: EngineFigures) -> list[str]:
-    lines = [f"  {'figure':<{_WIDTH}}{'median':>10}{'p95':>10}"]
+    lines = [f"  {'figure':<{_WIDTH}}{'median':>10}{'p95':>10}",
+             f"  {'target: end of speech to first reply sample':<{_WIDTH}}"
+             f"{_show(REPLY_TARGET_S.median, 1000, 'ms', 0):>10}{_show(REPLY_TARGET_S.p95, 1000, 'ms', 0):>10}"]
     for label, key, scale, unit, digits in _ROWS:
         stats: Stats = getattr(figures, key)
         lines.append(f"  {label:<{_WIDTH}}{_show(stats.median, scale, unit, digits):>10}"
