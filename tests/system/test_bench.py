@@ -16,9 +16,10 @@ from voice.tools.bench.turns import PacedSource, SilentSink
 
 TIMED = ("cold_start_s", "speech_end_to_audio_s", "endpoint_delay_s", "response_latency_s", "final_decode_s",
          "rtf", "matcher_ms")
-LABELS = ("target: end of speech to first reply sample", "end of speech to first reply sample", "endpoint delay", "response latency", "final decode",
-          "cold start", "real-time factor", "matcher time", "peak resident memory",
-          "cut off in a mid-sentence pause", "by pause: 0.6 s", "median", "p95", "generated (1,000 topics)")
+LABELS = ("target: end of speech to first reply sample", "end of speech to first reply sample", "endpoint delay",
+          "response latency", "final decode", "cold start", "real-time factor", "matcher time",
+          "peak resident memory", "cut off in a mid-sentence pause", "by pause: 0.6 s", "median", "p95",
+          "generated (1,000 topics)")
 
 
 @pytest.fixture(scope="module")
