@@ -24,8 +24,8 @@ from knowledge.text import BREAK, tokens
 
 # Below this recogniser confidence a transcript needs its other guesses to agree with it.
 MIN_CONFIDENCE = 0.7
-# Below this, a transcript that raises no sign is not trusted even when its guesses agree: the domain
-# language model bends them all alike. On real laptop recordings (PocketSphinx) it lifted other
+# Below this, a transcript that raises no sign is not trusted, even when its guesses agree (the domain
+# language model bends them all alike); reading it back would only invite a "yes" to words never said. On real laptop recordings (PocketSphinx) it lifted other
 # complaints handled from 59% to 73% and cost 1 of 14 knee complaints (those go on to guided questions).
 MIN_TRUSTED = 0.4
 # Share of the other guesses that must agree with the best one about what it is about.
@@ -98,8 +98,8 @@ def understand(text: str, match: Callable[[str], Match], *, confidence: float = 
         new = _new_signs(best, found)
         return Understanding(best, new, _confirm_words(reading, new, match), found)
     agreement = _agreement(best, other_matches) if other_matches else None
-    unsure = (not best.out_of_scope and not best.warnings and agreement is not None
-              and (confidence < MIN_TRUSTED or (agreement < MIN_AGREEMENT and confidence < min_confidence)))
+    unsure = not best.out_of_scope and not best.warnings and (
+        confidence < MIN_TRUSTED or (agreement is not None and agreement < MIN_AGREEMENT and confidence < min_confidence))
     return Understanding(best, unsure=unsure, agreement=agreement)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from knowledge.model import Domain
+from knowledge.understanding import MIN_TRUSTED
 from voice.conversation.commands import Command
 from voice.conversation.events import Action, Exit, Expect, ForgetPerson, Kind, Listen, Say, SetVoice, StopSpeaking
 from voice.conversation.prompts import Prompts
@@ -19,7 +20,8 @@ MAX_READ_BACK_WORDS = 12  # a read-back longer than this is not a quick check ("
 YES_NO = ("yes", "no")  # the answers a yes/no question offers the recogniser
 
 # Commands that could throw away the conversation are read back when confidence is low.
-_CONFIRM_WHEN_UNSURE = {Command.GOODBYE, Command.START_OVER}
+_CONFIRM_WHEN_UNSURE = {Command.GOODBYE, Command.START_OVER}  # below MIN_TRUSTED: a short word is often heard
+# at 0.4-0.7 by PocketSphinx, and reading back every goodbye cost a turn at the end of each conversation
 _REPLAYABLE = {Kind.GREETING, Kind.ANSWER, Kind.MORE, Kind.WARNINGS, Kind.CONFIRM, Kind.CHECK, Kind.QUESTION,
                Kind.WHERE, Kind.WHICH, Kind.EMERGENCY, Kind.NOT_SURE, Kind.NO_MATCH, Kind.PROMPT, Kind.HELP}
 _VOICE_COMMANDS = {Command.SLOWER: "slower", Command.FASTER: "faster", Command.LOUDER: "louder",
@@ -142,7 +144,7 @@ class Turns:
     def _on_command(self, utterance: Utterance) -> list[Action]:
         command = utterance.command
         assert command is not None
-        if command in _CONFIRM_WHEN_UNSURE and not utterance.typed and utterance.confidence < self._min_confidence:
+        if command in _CONFIRM_WHEN_UNSURE and not utterance.typed and utterance.confidence < MIN_TRUSTED:
             return self._ask(Pending(Question.READ_BACK, self._read_back(utterance.text), text=utterance.text,
                                      command=command), Kind.CONFIRM)
         return self._command(command)

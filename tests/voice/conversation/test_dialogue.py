@@ -27,6 +27,7 @@ HELP = tuple(s.format(example=DOMAIN.example) for s in load_prompts().help)
 KNEE_QUESTION, WHERE_QUESTION, WORSE_QUESTION = (next(f for f in DOMAIN.follow_ups if f.id == name)
                                                   for name in ("home", "where", "worse"))
 LIMITS = VoiceLimits()
+UNSURE = 0.5  # heard, but not confidently: read back before it is used
 WARNING_SIGNS = ("WARNING SIGNS: see a doctor for these.",)
 
 
@@ -136,7 +137,7 @@ def answered() -> Talk:
 
 def confirming() -> Talk:
     talk = answered()
-    talk.hear("calf", confidence=0.2)
+    talk.hear("calf", confidence=UNSURE)
     assert talk.d.state == State.CONFIRMING
     return talk
 
@@ -263,7 +264,7 @@ def test_a_clear_description_is_answered_at_once():
 @pytest.mark.parametrize("text", ["pain in my calf", "my knee hurts when i kneel", "ZEBRA"])
 def test_low_confidence_is_read_back_and_yes_answers_it(text):
     talk = ready()
-    actions, after = talk.hear(text, confidence=0.3)
+    actions, after = talk.hear(text, confidence=UNSURE)
     assert say_of(actions) == Say((f"I heard: {text}. Is that right?",), "confirm")
     assert after == [Listen(Expect.YES_NO, Timing().listen, YES_NO)]
     actions, _ = talk.hear("yeah")
@@ -274,7 +275,7 @@ def test_low_confidence_is_read_back_and_yes_answers_it(text):
 @pytest.mark.parametrize("no", ["no", "nope", "wrong", "No, that's wrong."])
 def test_no_asks_to_say_it_again(no):
     talk = ready()
-    talk.hear("pain in my calf", confidence=0.3)
+    talk.hear("pain in my calf", confidence=UNSURE)
     actions, after = talk.hear(no)
     assert say_of(actions).sentences == ("Sorry. Please say it again.",)
     assert after == [Listen(Expect.DESCRIPTION, Timing().listen)] and talk.d.state == State.READY
@@ -282,16 +283,23 @@ def test_no_asks_to_say_it_again(no):
 
 def test_a_correction_after_no_is_used_straight_away():
     talk = ready()
-    talk.hear("pain in my car", confidence=0.3)
+    talk.hear("pain in my car", confidence=UNSURE)
     actions, _ = talk.hear("no, pain at the front of my knee")
     assert say_of(actions).sentences == ("ANSWER pain at the front of my knee",)
 
 
 def test_saying_it_again_instead_of_yes_or_no_is_understood_afresh():
     talk = ready()
-    talk.hear("pain in my car", confidence=0.3)
+    talk.hear("pain in my car", confidence=UNSURE)
     actions, _ = talk.hear("pain at the front of my knee")
     assert say_of(actions).kind == "answer" and talk.d.state == State.READY
+
+
+@pytest.mark.parametrize("text", ["pain in my calf", "my knee hurts when i kneel", "zebra"])
+def test_very_unsure_speech_is_not_read_back_but_said_again(text):
+    talk = ready()
+    actions, after = talk.hear(text, confidence=0.2)
+    assert say_of(actions).kind == "not_sure" and after[-1].expect == Expect.DESCRIPTION
 
 
 @pytest.mark.parametrize("text,confirm", [("zebra", True), ("hello zebra", True), ("calf", False),
@@ -356,7 +364,7 @@ def test_the_knee_answer_is_completed_so_it_can_be_matched():
 def test_an_unsure_follow_up_answer_is_read_back_then_combined():
     talk = ready()
     talk.hear("my calf aches")
-    talk.hear("walking", confidence=0.2)
+    talk.hear("walking", confidence=UNSURE)
     assert talk.d.state == State.CONFIRMING
     actions, _ = talk.hear("yes")
     assert talk.knowledge.understood[-1] == "my calf aches walking"
@@ -486,7 +494,7 @@ def test_kiosk_forgets_everything_about_the_person_after_the_idle_timeout():
     talk = Talk(kiosk=True).start()
     talk.hear("slower")
     talk.hear("louder")
-    talk.hear("my zebra knee hurts", confidence=0.2)
+    talk.hear("my zebra knee hurts", confidence=UNSURE)
     talk.hear("yes")
     talk.hear("my knee hurts")  # a follow-up question is pending
     assert talk.send(Idle(59)) == []
