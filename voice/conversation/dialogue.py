@@ -19,14 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from knowledge.model import Domain, KnowledgeBase, Match, Reply, TopicScore
+from knowledge.model import Domain, KnowledgeBase, Match, Reply
 from knowledge.understanding import MIN_CONFIDENCE
 from voice.conversation import follow_up
 from voice.conversation.commands import Command
-from voice.conversation.events import (Action, Event, Exit, Expect, ForgetPerson, Heard, Idle, Kind, Listen, NoInput,
-                                       Say, SetVoice, SpeechDone, Start, StopKey, StopSpeaking)
+from voice.conversation.events import (Action, Event, Exit, Expect, Heard, Idle, Kind, Listen, NoInput, SpeechDone,
+                                       Start, StopKey)
 from voice.conversation.prompts import Prompts, load_prompts
-from voice.conversation.session import Pending, Question, Session, State, Timing, VoiceLimits
+from voice.conversation.session import Pending, Question, State, Timing, VoiceLimits
 from voice.conversation.guided import Guided
 from voice.conversation.utterance import Kind as Said
 from voice.conversation.utterance import Utterance, classify, printable
@@ -301,30 +301,3 @@ class Dialogue(Guided):
             return self._ask_where()
         sentence = self._prompts.not_sure.format(example=self._domain.example)
         return self._say((sentence,), Kind.NOT_SURE, self._listen(Expect.DESCRIPTION))
-
-    # --- reading what was said ------------------------------------------------------------------
-
-    def _reading(self) -> Callable[[str], str]:
-        """How an utterance is read: a follow-up answer together with the description it is about."""
-        session = self._session
-        if session.context is not None and session.follow_up is not None:
-            question, context = session.follow_up, session.context
-            return lambda text: question.read(context, text, self._understand(text))
-        if session.state == State.GUIDED:
-            return lambda text: self._prompts.place_reading.format(place=text)
-        if session.state == State.WHICH_SIGN and self._kb is not None:
-            home = self._kb.location(self._domain.home_location).title
-            return lambda text: self._prompts.sign_reading.format(text=text, place=home)
-        return lambda text: text
-
-    def _reclassify(self, text: str, heard: Utterance) -> Utterance:
-        """The words after a "no" ("no, pain in my calf"), classified as a fresh utterance."""
-        return classify(Heard(text, heard.confidence, typed=heard.typed), self._listen_here().expect,
-                        self._understand, reading=self._reading(), min_confidence=self._min_confidence)
-
-    def _with_fallback(self, found: Match) -> Match:
-        """No dead ends: a description in scope with nothing to explain gets the pack's overview."""
-        if self._kb is None or found.out_of_scope or found.topics or found.warnings:
-            return found
-        overview = next((t for t in self._kb.topics if t.kind == "overview"), None)
-        return replace(found, topics=(TopicScore(overview.id, 0.0),)) if overview else found

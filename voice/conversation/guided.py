@@ -1,20 +1,22 @@
-"""Guided questions for when open recognition fails, and the one safety check per conversation.
+"""Guided questions for when open recognition fails, the one safety check, and how answers are read.
 
 After two utterances in a row that could not be understood, the person is asked where it hurts
 from a short list of places (answers a narrow grammar can hear), then the safety check, then the
 explanation for that place. The safety check is the pack's one yes/no question that covers every
 warning sign, asked once and only when nothing said so far raised or ruled them out; "yes" asks
-which sign, and that sign's advice is given.
+which sign, and that sign's advice is given. An answer to any question is read with what it
+answers (a follow-up answer with its description, a place as "pain in <place>").
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
 
-from knowledge.model import KnowledgeBase, Match
-from voice.conversation.events import Action, Expect, Kind
+from knowledge.model import KnowledgeBase, Match, TopicScore
+from voice.conversation.events import Action, Expect, Heard, Kind
 from voice.conversation.session import Pending, Question, State
 from voice.conversation.turns import Turns
+from voice.conversation.utterance import Utterance, classify
 
 
 class Guided(Turns):
@@ -24,9 +26,6 @@ class Guided(Turns):
     _understand: Callable[[str], Match]
 
     def _answer(self, found: Match) -> list[Action]:
-        raise NotImplementedError
-
-    def _with_fallback(self, found: Match) -> Match:
         raise NotImplementedError
 
     def _ask_where(self) -> list[Action]:
@@ -94,3 +93,29 @@ class Guided(Turns):
     def _safety_question(self) -> str:
         return self._domain.safety_question if self._kb is not None else ""
 
+    # --- reading what was said ------------------------------------------------------------------
+
+    def _reading(self) -> Callable[[str], str]:
+        """How an utterance is read: a follow-up answer together with the description it is about."""
+        session = self._session
+        if session.context is not None and session.follow_up is not None:
+            question, context = session.follow_up, session.context
+            return lambda text: question.read(context, text, self._understand(text))
+        if session.state == State.GUIDED:
+            return lambda text: self._prompts.place_reading.format(place=text)
+        if session.state == State.WHICH_SIGN and self._kb is not None:
+            home = self._kb.location(self._domain.home_location).title
+            return lambda text: self._prompts.sign_reading.format(text=text, place=home)
+        return lambda text: text
+
+    def _reclassify(self, text: str, heard: Utterance) -> Utterance:
+        """The words after a "no" ("no, pain in my calf"), classified as a fresh utterance."""
+        return classify(Heard(text, heard.confidence, typed=heard.typed), self._listen_here().expect,
+                        self._understand, reading=self._reading(), min_confidence=self._min_confidence)
+
+    def _with_fallback(self, found: Match) -> Match:
+        """No dead ends: a description in scope with nothing to explain gets the pack's overview."""
+        if self._kb is None or found.out_of_scope or found.topics or found.warnings:
+            return found
+        overview = next((t for t in self._kb.topics if t.kind == "overview"), None)
+        return replace(found, topics=(TopicScore(overview.id, 0.0),)) if overview else found
