@@ -23,7 +23,8 @@ from voice.conversation.dialogue import Dialogue, Timing
 from voice.asr.choice import Ears, Language, build_recognizer
 from voice.asr.pocketsphinx_lm.build import knowledge_phrases
 from voice.conversation.commands import find_command, spoken_phrases
-from voice.session.listening import Input, SpokenInput, TypedInput
+from voice.session.keyboard import TypedInput, open_keyboard
+from voice.session.listening import Input, SpokenInput
 from voice.session.loop import Assistant
 from voice.session.observer import ObservedSink, SessionObserver, observer_from_environment
 from voice.session.recording_log import RecordingLog
@@ -56,7 +57,7 @@ def run_assistant(settings: Settings, mode: Mode, *, source: AudioSource | None 
 
         find_voice(settings.voice, list_voices())  # a wrong name stops here, not at the first reply
     recording = RecordingLog.start(settings.log_dir) if settings.log_dir else None
-    captions = Captions(sys.stdout, settings.large, recording.transcript if recording else None)
+    captions = Captions(sys.stdout, settings.large, recording.caption if recording else None)
     mode, left_out = _without_missing_devices(settings, mode, source, sink)
     dialogue = build_dialogue(kb, settings, keyboard=mode.text, speech=_speaks(settings, mode))
     if left_out:
@@ -64,7 +65,15 @@ def run_assistant(settings: Settings, mode: Mode, *, source: AudioSource | None 
     with ExitStack() as stack:
         user_input, reopen = _input(settings, mode, kb, captions, stack, recording, source, observer)
         speaker = _speaker(settings, mode, stack, sink, observer, kb.domain.pronunciations)
-        assistant = Assistant(dialogue, user_input, speaker, captions, reopen_input=reopen, observer=observer)
+
+        def forget_person() -> None:
+            if recording:
+                recording.next_person()
+            if isinstance(user_input, TypedInput):
+                user_input.forget()
+
+        assistant = Assistant(dialogue, user_input, speaker, captions, reopen_input=reopen, observer=observer,
+                              forget_person=forget_person)
         if speaker and not mode.text and not mode.input_wav and source is None:
             stack.enter_context(StopKeyWatcher(assistant.stop_speaking))
             captions.note("Press Space or Escape to cut me off while I am speaking. Ctrl-C quits.")
@@ -91,7 +100,7 @@ def _input(settings: Settings, mode: Mode, kb: KnowledgeBase, captions: Captions
            recording: RecordingLog | None, source: AudioSource | None,
            observer: SessionObserver) -> tuple[Input, Callable[[], None] | None]:
     if mode.text:
-        return TypedInput(sys.stdin, captions.prompt), None
+        return open_keyboard(captions.prompt), None
     ears = build_ears(kb, settings.engine, settings.model, settings.restrict_vocabulary)
     captions.note(ears.notice)
     complete = whole_turn(kb)

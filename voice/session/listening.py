@@ -1,4 +1,4 @@
-"""Turn an audio source and a recogniser into the person's turns, or read typed lines instead.
+"""Turn an audio source and a recogniser into the person's turns (typed lines: `keyboard`).
 
 Timeouts are counted in audio time (frames read), so a recording in file mode behaves exactly
 like the same speech at a microphone, and tests need no clock.
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import IO, Protocol
+from typing import Protocol
 
 from voice.asr.endpointing import TurnPolicy
 from voice.asr.recognizer import Recognizer, Transcript
@@ -183,28 +183,3 @@ class SpokenInput:
             return
         self.source.ignore_before(ended_at + ECHO_GUARD_SECONDS)
         self._forget()
-
-
-class TypedInput:
-    """Lines typed on a keyboard; each line is one utterance, heard with full confidence."""
-
-    def __init__(self, stream: IO[str], prompt: Callable[[], None] | None = None):
-        self._stream = stream
-        self._prompt = prompt
-
-    def listen(self, listen: Listen, poll: Poll) -> Heard | EndOfInput:
-        if self._prompt:
-            self._prompt()
-        line = self._stream.readline()
-        if not line:
-            return EndOfInput()
-        return Heard(line.strip(), 1.0, typed=True)
-
-    duplex = False
-
-    def listen_during(self, playing: Callable[[], bool], on_speech: Callable[[], None]) -> None:
-        """Typing is never done while the assistant speaks."""
-        return None
-
-    def after_speech(self, ended_at: float) -> None:
-        """Typing cannot hear the assistant."""

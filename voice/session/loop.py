@@ -25,11 +25,14 @@ SORRY = ("Sorry, something went wrong on my side. Please say that again.",)
 
 
 class Assistant:
-    """One running assistant; `speaker=None` prints replies without speaking them (--mute)."""
+    """One running assistant; `speaker=None` prints replies without speaking them (--mute).
+
+    `forget_person` drops what is kept about a person beyond the screen (typed history, the log's folder).
+    """
 
     def __init__(self, dialogue: Dialogue, user_input: Input, speaker: Speaker | None, captions: Captions,
                  reopen_input: Callable[[], None] | None = None, sleep: Callable[[float], None] = time.sleep,
-                 observer: SessionObserver | None = None):
+                 observer: SessionObserver | None = None, forget_person: Callable[[], None] = lambda: None):
         self.dialogue = dialogue
         self.input = user_input
         self.speaker = speaker
@@ -42,6 +45,7 @@ class Assistant:
         self._failures = 0
         self._observer = observer or Unobserved()
         self._listened = False
+        self._forget_person = forget_person
 
     def stop_speaking(self) -> None:
         """The stop key: cut speech now (called from the key-watcher thread)."""
@@ -90,6 +94,7 @@ class Assistant:
         elif isinstance(action, ForgetPerson):
             self._idle_before = 0.0
             self.captions.forget()
+            self._forget_person()
         elif isinstance(action, Listen):
             return self._listen(action)
         return []

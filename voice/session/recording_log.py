@@ -1,9 +1,9 @@
 """`--log DIR`: each conversation's captions and heard audio, private and never overwritten.
 
-What people tell the assistant is health information in their own voice, so each run gets its
-own folder, named by when it started (`DIR/session-20261129-153000/`, `-2` and on when two start
-in the same second), readable only by its owner (0700), and every file in it is created new and
-owner-only (0600):
+What people tell the assistant is health information in their own voice, so each conversation
+(each run, and at a kiosk each person) gets its own folder, named by when it started
+(`DIR/session-20261129-153000/`, `-2` and on when two start in the same second), readable only by
+its owner (0700), and every file in it is created new and owner-only (0600):
 
     transcript.txt        every caption line, as printed
     utterance-001.wav     the audio of each heard utterance (16 kHz mono)
@@ -29,31 +29,49 @@ TRANSCRIPT = "transcript.txt"
 
 
 class RecordingLog:
-    """One conversation's folder under the --log directory."""
+    """The --log folder's conversations: one private folder for each person.
 
-    def __init__(self, folder: Path):
+    At a kiosk `next_person()` closes the current conversation; the next folder is made when the
+    next person's first words arrive, so a kiosk nobody uses leaves no empty folders.
+    """
+
+    def __init__(self, root: Path, folder: Path):
+        self.root = root
         self.folder = folder
         self.transcript = folder / TRANSCRIPT
         self._count = 0
         self._failed = False
+        self._next = False
 
     @classmethod
     def start(cls, root: str | os.PathLike[str], started: float | None = None) -> RecordingLog:
         """Make a new private conversation folder under `root` (created 0700 if missing)."""
         root = Path(root).expanduser()
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(started))
         try:
             root.mkdir(mode=0o700, parents=True, exist_ok=True)
-            folder = _new_folder(root, f"session-{stamp}")
-            _create_private(folder / TRANSCRIPT)
+            folder = _new_conversation(root, started)
         except OSError as error:
             raise VoiceError(f"cannot keep the log in {root}: {error.strerror or error}; "
                              f"give --log a folder you can write to") from None
-        return cls(folder)
+        return cls(root, folder)
+
+    def next_person(self) -> None:
+        """Whatever comes next belongs to another person: keep it in a new folder."""
+        self._next = True
+
+    def caption(self, line: str) -> None:
+        """Add one caption line, as printed, to the transcript."""
+        if not self._ready():
+            return
+        try:
+            with self.transcript.open("a", encoding="utf-8") as transcript:
+                transcript.write(line + "\n")
+        except OSError as error:
+            self._stop(error)
 
     def save(self, utterance: Utterance) -> None:
         """Keep one heard utterance: its audio and what was heard, under the next number."""
-        if self._failed:
+        if not self._ready():
             return
         self._count += 1
         stem = self.folder / f"utterance-{self._count:03d}"
@@ -63,8 +81,32 @@ class RecordingLog:
             with open(stem.with_suffix(".txt"), "x", encoding="utf-8", opener=private_opener) as text:
                 text.write(utterance.transcript.text + "\n")
         except (OSError, VoiceError) as error:
-            self._failed = True
-            log.warning("Stopped saving the log in %s: %s", self.folder, getattr(error, "strerror", None) or error)
+            self._stop(error)
+
+    def _ready(self) -> bool:
+        """False once the log failed; after `next_person()`, first makes the new person's folder."""
+        if self._next:
+            self._next = False
+            try:
+                self.folder = _new_conversation(self.root, None)
+            except OSError as error:
+                self._stop(error)
+                return False
+            self.transcript = self.folder / TRANSCRIPT
+            self._count = 0
+            self._failed = False
+        return not self._failed
+
+    def _stop(self, error: OSError | VoiceError) -> None:
+        self._failed = True
+        log.warning("Stopped saving the log in %s: %s", self.folder, getattr(error, "strerror", None) or error)
+
+
+def _new_conversation(root: Path, started: float | None) -> Path:
+    """A new private folder named by the time, with its empty transcript."""
+    folder = _new_folder(root, "session-" + time.strftime("%Y%m%d-%H%M%S", time.localtime(started)))
+    _create_private(folder / TRANSCRIPT)
+    return folder
 
 
 def _new_folder(root: Path, name: str) -> Path:

@@ -51,6 +51,24 @@ def test_folders_are_0700_and_files_0600(tmp_path):
     assert load_wav(log.folder / "utterance-002.wav").pcm == b"\x02\x00" * 800
 
 
+def test_the_next_person_gets_a_new_folder_made_when_they_first_speak(tmp_path):
+    log = RecordingLog.start(tmp_path)
+    first = log.folder
+    log.caption("You: my knee hurts")
+    log.save(utterance("my knee hurts"))
+    log.caption("Assistant: Goodbye. Take care.")
+    log.next_person()
+    assert sorted(tmp_path.iterdir()) == [first]  # nobody came yet: no empty folder
+    log.caption("You: tell me more")
+    log.save(utterance("tell me more"))
+    second = log.folder
+    assert sorted(tmp_path.iterdir()) == sorted([first, second]) and second != first
+    assert (first / "transcript.txt").read_text() == "You: my knee hurts\nAssistant: Goodbye. Take care.\n"
+    assert (second / "transcript.txt").read_text() == "You: tell me more\n"
+    assert (second / "utterance-001.txt").read_text() == "tell me more\n"
+    assert mode(second) == 0o700 and {mode(p) for p in second.iterdir()} == {0o600}
+
+
 def test_a_folder_that_cannot_be_made_is_one_line():
     with pytest.raises(VoiceError, match=r"^cannot keep the log in /proc/x: .*; give --log a folder you can write to$"):
         RecordingLog.start("/proc/x")
@@ -61,6 +79,7 @@ def test_a_log_that_stops_working_is_reported_once_and_the_talk_goes_on(tmp_path
     shutil.rmtree(log.folder)  # e.g. a removable disk pulled out
     with caplog.at_level(logging.WARNING):
         log.save(utterance("my knee hurts"))
+        log.caption("You: my knee hurts")
         log.save(utterance("yes"))
     assert [r.getMessage().split(":")[0] for r in caplog.records] == [f"Stopped saving the log in {log.folder}"]
 
