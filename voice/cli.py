@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     except (VoiceError, CasesError) as error:
         print(f"symptom-voice: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:  # output piped into `head` or the like, which stopped reading: end quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is still buffered goes nowhere
+        return 141  # as a command ended by SIGPIPE
     except OSError as error:  # a file or folder the person named; the specific cases say more
         print(f"symptom-voice: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
