@@ -179,7 +179,7 @@ class Dialogue(Guided):
     def _on_follow_up(self, utterance: Utterance) -> list[Action]:
         """Any reply to the follow-up question continues: what it adds is read with the description."""
         if utterance.kind == Said.DESCRIPTION:
-            return self._description(utterance, lambda found: self._answer(self._with_fallback(found)))
+            return self._description(utterance, lambda found: self._answer(self._with_fallback(found)), read_back=False)
         return self._answer(self._with_fallback(self._session.context or Match("")))
 
     def _on_yes_no(self, utterance: Utterance) -> list[Action]:
@@ -234,7 +234,8 @@ class Dialogue(Guided):
 
     # --- descriptions -----------------------------------------------------------------------
 
-    def _description(self, utterance: Utterance, answer: Callable[[Match], list[Action]]) -> list[Action]:
+    def _description(self, utterance: Utterance, answer: Callable[[Match], list[Action]],
+                     read_back: bool = True) -> list[Action]:
         """Advise a warning sign at once, confirm one that may be misheard, else answer (or read back when unsure)."""
         understood = utterance.understanding
         assert understood is not None
@@ -245,9 +246,9 @@ class Dialogue(Guided):
             words = self._prompts.confirm_sign.format(words=understood.confirm_words)
             return self._ask(Pending(Question.SIGN, words, match=understood.confirm_match, otherwise=found),
                              Kind.CHECK, about=understood.confirm)
-        if understood.unsure:
+        if understood.unsure and read_back:
             return self._not_understood()
-        if not utterance.typed and ((utterance.confidence < self._min_confidence and understood.agreement is None)
+        if read_back and not utterance.typed and ((utterance.confidence < self._min_confidence and understood.agreement is None)
                                     or (utterance.words <= 2 and not utterance.known)):
             return self._ask(Pending(Question.READ_BACK, self._read_back(utterance.text), text=utterance.text,
                                      match=found), Kind.CONFIRM)

@@ -361,14 +361,13 @@ def test_the_knee_answer_is_completed_so_it_can_be_matched():
     assert talk.knowledge.understood[-1] == "my knee hurts below the kneecap"
 
 
-def test_an_unsure_follow_up_answer_is_read_back_then_combined():
+def test_an_unsure_follow_up_answer_is_combined_without_a_read_back():
+    """A follow-up answer only refines the description: any answer goes on to the explanation."""
     talk = ready()
     talk.hear("my calf aches")
-    talk.hear("walking", confidence=UNSURE)
-    assert talk.d.state == State.CONFIRMING
-    actions, _ = talk.hear("yes")
-    assert talk.knowledge.understood[-1] == "my calf aches walking"
-    assert say_of(actions).sentences == ("ANSWER my calf aches walking",)
+    actions, _ = talk.hear("walking", confidence=UNSURE)
+    assert "my calf aches walking" in talk.knowledge.understood
+    assert say_of(actions).sentences == ("ANSWER my calf aches walking",) and talk.d.state == State.READY
 
 
 def test_no_answer_to_a_follow_up_gives_the_answer_anyway():
