@@ -25,8 +25,9 @@ from knowledge.text import BREAK, tokens
 # Below this recogniser confidence a transcript needs its other guesses to agree with it.
 MIN_CONFIDENCE = 0.7
 # Below this, a transcript that raises no sign is not trusted, even when its guesses agree (the domain
-# language model bends them all alike); reading it back would only invite a "yes" to words never said. On real laptop recordings (PocketSphinx) it lifted other
-# complaints handled from 59% to 73% and cost 1 of 14 knee complaints (those go on to guided questions).
+# language model bends them all alike), and reading it back would only invite a "yes" to words never
+# said. On real laptop recordings (PocketSphinx) it lifted other complaints handled from 59% to 73% and
+# cost 1 of 14 knee complaints (those go on to guided questions).
 MIN_TRUSTED = 0.4
 # Share of the other guesses that must agree with the best one about what it is about.
 MIN_AGREEMENT = 0.5
@@ -61,7 +62,8 @@ class Understanding:
     `match`: the reading to answer. `confirm`: warning signs (or an emergency) found only in another
     reading, to ask about before advising; `confirm_words` is that reading's clause in the second person
     ("you can't put any weight on your leg") and `confirm_match` the reading to answer on "yes".
-    `unsure`: spoken, not confidently heard, and the other guesses disagree: not understood.
+    `unsure`: spoken and barely heard, or not confidently heard while the other guesses disagree about
+    what it is about: not understood (never explained).
     """
 
     match: Match
