@@ -360,3 +360,15 @@ def test_an_emergency_only_in_another_guess_is_confirmed_then_answered():
     say = person.hear("i can breathe", 0.6, alternatives=("i can't breathe", "i can breathe", "i can't breathe"))
     assert say.kind == "check" and say.about == ("breathing",) and say.sentences[-1] == "Did you say you can't breathe?"
     assert person.hear("yes").kind == "emergency"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(["", "my knee hurts", "not sure", "yes", "no", "zebra", "tell me more", "slower",
+                                 "stop", "help", "thank you", "i can put weight on it", "start again", "repeat"]),
+                max_size=12))
+def test_a_keyboard_conversation_never_speaks_of_microphones_or_reads_back(lines):
+    person = Person(keyboard=True, speech=False)
+    for line in lines:
+        person.hear(line, typed=True)
+    spoken = person.spoken().lower()
+    assert "microphone" not in spoken and "is that right" not in spoken and "did you say" not in spoken
