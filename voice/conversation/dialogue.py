@@ -200,8 +200,7 @@ class Dialogue(Guided):
             return self._ask_which_sign(pending.match)
         if pending.match is not None:
             return self._answer(pending.match)
-        return self._say((self._prompts.safety_no,) + self._after_answer_prompt(), Kind.PROMPT,
-                         self._listen(Expect.ANYTHING))
+        return self._say((self._prompts.safety_no,), Kind.PROMPT, self._listen(Expect.ANYTHING))
 
     def _read_back_answered(self, pending: Pending, utterance: Utterance) -> list[Action]:
         session = self._session

@@ -117,9 +117,6 @@ class Turns:
             return session.last_said.sentences[-1:]
         return ()
 
-    def _after_answer_prompt(self) -> tuple[str, ...]:
-        return self._prompts.after_answer_prompts.get(self._keyboard)[0]
-
     def _read_back(self, text: str) -> str:
         return self._prompts.read_back.format(text=self._excerpt(text))
 
