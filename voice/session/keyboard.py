@@ -6,8 +6,8 @@ the person has been idle, so a kiosk notices that the person left even when nobo
 On a terminal the line is edited by GNU readline, Python's `readline` module: arrows, Home/End,
 Ctrl-W, and Up/Down recall this person's earlier lines. The history is held in memory only and
 dropped by `forget()`, so the next person at a kiosk cannot page back through it. readline has
-no read-with-timeout, so while it waits a timer signal polls the loop; when the loop abandons
-the listen the handler raises, and readline tidies the terminal exactly as it does for Ctrl-C.
+no read-with-timeout, so while it waits a signal every `POLL_SECONDS` polls the loop; when the
+loop abandons the listen the handler raises, and readline tidies the terminal as for Ctrl-C.
 (prompt-toolkit could wait with a timeout in its own event loop, but would add two dependencies
 and redraw the line with its own escape codes and cursor-position queries.) Idle time counts
 from the last change to the line, so a half-typed line left for the whole idle time is dropped
@@ -81,31 +81,30 @@ class _Abandoned(Exception):
 
 
 class EditedLines:
-    """Lines edited by GNU readline on the terminal (standard input and output)."""
+    """Lines edited by GNU readline on the terminal (standard input and output); main thread only.
+
+    A helper thread sends SIGALRM to the main thread every `POLL_SECONDS` while a line is read
+    (sent to the thread, not the process, so no audio thread can take it); the handler, installed
+    for the life of the process, does nothing unless a line is being read.
+    """
 
     def __init__(self, prompt: Callable[[], str]):
         import readline
 
         self._readline = readline
         self._prompt = prompt
+        self._reading = threading.Event()
+        self._poll: Poll = lambda _seconds: False
+        self._line = ""
+        self._changed = 0.0
+        signal.signal(signal.SIGALRM, self._tick)
+        threading.Thread(target=self._wake, args=(threading.get_ident(),), name="keyboard-poll", daemon=True).start()
 
     def read(self, poll: Poll) -> str | EndOfInput | None:
-        readline = self._readline
-        last_line, last_change = "", time.monotonic()
-
-        def tick(_signal: int, _frame: FrameType | None) -> None:
-            nonlocal last_line, last_change
-            line = readline.get_line_buffer()
-            if line != last_line:
-                last_line, last_change = line, time.monotonic()
-            elif poll(time.monotonic() - last_change):
-                raise _Abandoned
-
+        self._poll, self._line, self._changed = poll, "", time.monotonic()
         prompt = self._prompt()
-        previous = signal.signal(signal.SIGALRM, tick)
-        signal.setitimer(signal.ITIMER_REAL, POLL_SECONDS, POLL_SECONDS)
         try:
-            return input(_STYLE.sub("\001\\1\002", prompt))  # readline must not count the codes as columns
+            return self._edit(_STYLE.sub("\001\\1\002", prompt))  # readline must not count the codes as columns
         except EOFError:
             sys.stdout.write("\n")
             return EndOfInput()
@@ -113,14 +112,36 @@ class EditedLines:
             sys.stdout.write("\n")
             return None
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
             if _STYLE.search(prompt):
                 sys.stdout.write(_RESET)
             sys.stdout.flush()
 
     def forget(self) -> None:
         self._readline.clear_history()
+
+    def _edit(self, prompt: str) -> str:
+        """readline's line; once this returns or raises, no tick raises again."""
+        self._reading.set()
+        try:
+            return input(prompt)
+        finally:
+            self._reading.clear()
+
+    def _tick(self, _signal: int, _frame: FrameType | None) -> None:
+        if not self._reading.is_set():
+            return
+        line = self._readline.get_line_buffer()
+        if line != self._line:
+            self._line, self._changed = line, time.monotonic()
+        elif self._poll(time.monotonic() - self._changed):
+            raise _Abandoned
+
+    def _wake(self, reader: int) -> None:
+        while True:
+            self._reading.wait()
+            time.sleep(POLL_SECONDS)
+            if self._reading.is_set():
+                signal.pthread_kill(reader, signal.SIGALRM)
 
 
 class PipedLines:
