@@ -38,12 +38,13 @@ def test_at_a_terminal_the_next_person_sees_and_recalls_nothing_of_the_last():
     child.sendline(FIRST)
     child.expect("> ")
     assert FIRST_ANSWER.sentences[0].split(",")[0] in child.before
+    child.send("and my sh")  # begun, then the person walks away: 5 s idle, cleared within 9 s
     left = time.monotonic()
-    child.expect_exact(CLEAR, timeout=9)  # the person walked away: 5 s idle, within 9 s
+    child.expect_exact(CLEAR, timeout=9)
     assert time.monotonic() - left < 9
     child.expect("> ")
     assert child.before == ""  # the cleared screen shows nothing but the prompt
-    child.send("\x1b[A" + "tell me more\r")  # Up recalls nothing: the history went with the person
+    child.send("\x1b[A" + "tell me more\r")  # Up recalls nothing, and the half-typed line is gone too
     child.expect("You: ([^\r\n]*)\r\n")
     assert child.match.group(1) == "tell me more"
     child.expect("> ")
