@@ -77,7 +77,7 @@ def open_keyboard(prompt: Callable[[], str]) -> TypedInput:
 
 
 class _Abandoned(Exception):
-    """Raised from the timer signal to end a readline wait the loop gave up."""
+    """Raised from the poll signal to end a readline wait the loop gave up."""
 
 
 class EditedLines:
