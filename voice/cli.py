@@ -151,6 +151,8 @@ def _eval(args: argparse.Namespace) -> int:
     kb = load_knowledge(args.kb)
     if holds_sessions(args.cases):
         return _eval_sessions(args, kb)
+    if args.tts_command:
+        raise VoiceError(f"--tts-command is the simulated person's voice: {args.cases} is a cases file, not sessions")
     cases = load_cases(args.cases)
     summary = evaluate(cases, kb, _transcriber(args, kb) if any(c.audio for c in cases) else None)
     scores = summary.scores()

@@ -101,6 +101,8 @@ def test_bad_voice_commands_and_files_are_one_clear_line(tmp_path):
         out = cli("eval", "--engine", "pocketsphinx", "--tts-command", command, str(path))
         assert out.returncode == 2 and said in out.stderr, (command, out.stderr)
         assert len(out.stderr.strip().splitlines()) <= 2 and "Traceback" not in out.stderr
+    out = cli("eval", "--tts-command", VOICE, "tests/knowledge/cases/typed_cases.yaml")
+    assert out.returncode == 2 and "cases file, not sessions" in out.stderr
     broken = tmp_path / "broken.yaml"
     broken.write_text("version: 1\nsessions:\n  - id: x\n    truth: {}\n")
     out = cli("eval", str(broken))
