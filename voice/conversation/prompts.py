@@ -68,11 +68,12 @@ class Prompts:
     or_word: str
 
     def spoken_list(self, items: list[str] | tuple[str, ...]) -> str:
-        """'a, b, or c' (or just 'a')."""
+        """'a, b, or c' (or just 'a'); items that hold commas themselves are kept apart with semicolons."""
         items = list(items)
         if len(items) < 2:
             return "".join(items)
-        return f"{', '.join(items[:-1])}, {self.or_word} {items[-1]}"
+        between = "; " if any("," in item for item in items) else ", "
+        return f"{between.join(items[:-1])}{between}{self.or_word} {items[-1]}"
 
 
 @cache

@@ -12,6 +12,7 @@ def test_the_bundled_prompts_load():
     prompts = load_prompts()
     assert prompts.help and prompts.voice["slower"].changed and prompts.voice["stop"].muted
     assert prompts.spoken_list(["a", "b", "c"]) == "a, b, or c" and prompts.spoken_list(["a"]) == "a"
+    assert prompts.spoken_list(["a, b", "c"]) == "a, b; or c"
 
 
 def test_keyboard_wording_never_mentions_speech():
