@@ -116,7 +116,7 @@ def _read_file(path: Path) -> tuple[list[_Entry], list[Problem]]:
         if section not in known:
             problems.append(Problem(name, _line(key_node), str(section), f"unknown section; use one of {', '.join(known)}"))
             continue
-        many = known[section][1]
+        many = known[section].many
         items = value_node.value if many and isinstance(value_node, yaml.SequenceNode) else [value_node]
         if many and not isinstance(value_node, yaml.SequenceNode):
             problems.append(Problem(name, _line(value_node), section, "expected a list of entries"))
@@ -159,11 +159,15 @@ def _check_entries(entries: list[_Entry], directory: Path, complete: bool) -> li
     seen: dict[str, _Entry] = {}
     singles: dict[str, _Entry] = {}
     for entry in entries:
-        cls, many = known[entry.section]
+        cls, many = known[entry.section].entry, known[entry.section].many
         entry_id = entry.values.get("id")
         label = f"{entry.section}[{entry_id}]" if many and isinstance(entry_id, str) else entry.section
+        before = len(problems)
         check_entry(cls, entry.values, entry.node,
                     label, lambda line, field, message: problems.append(Problem(entry.file, line, field, message)))
+        if len(problems) == before and hasattr(cls, "problems"):  # what the types cannot say
+            problems += [Problem(entry.file, entry.line_of(field), f"{label}.{field}", message)
+                         for field, message in build(cls, entry.values).problems()]
         if not many:
             if entry.section in singles:
                 first = singles[entry.section]
@@ -177,12 +181,12 @@ def _check_entries(entries: list[_Entry], directory: Path, complete: bool) -> li
                                         f"duplicate id '{entry_id}' (first defined in {first.file}:{first.line_of('id')})"))
             else:
                 seen[entry_id] = entry
-    for section, (cls, many) in known.items():
-        if complete and not many and section not in singles:
+    for section, spec in known.items():
+        if complete and spec.required and section not in singles:
             problems.append(Problem(directory.name, 0, section,
                                     f"missing section; one file must say `{section}:` (see the bundled {section}.yaml)"))
     for entry in entries if complete else []:  # an unreadable file would leave references dangling
-        for field, section, ref in references(known[entry.section][0], entry.values):
+        for field, section, ref in references(known[entry.section].entry, entry.values):
             if ref not in {e.values.get("id") for e in entries if e.section == section}:
                 problems.append(Problem(entry.file, entry.line_of(field), field,
                                         f"'{ref}' is not the id of any {section.rstrip('s')}"))
@@ -191,7 +195,8 @@ def _check_entries(entries: list[_Entry], directory: Path, complete: bool) -> li
 
 def _build(entries: list[_Entry]) -> KnowledgeBase:
     values: dict[str, Any] = {}
-    for section, (cls, many) in sections().items():
-        built = [build(cls, e.values) for e in entries if e.section == section]
-        values[section] = tuple(built) if many else built[0]
+    for section, spec in sections().items():
+        built = [build(spec.entry, e.values) for e in entries if e.section == section]
+        if spec.many or built:
+            values[section] = tuple(built) if spec.many else built[0]
     return KnowledgeBase(**values)

@@ -5,6 +5,7 @@ them (a field without a default is required) and the extra rules from `rule(...)
 """
 from __future__ import annotations
 
+import re
 from dataclasses import MISSING, dataclass, field
 from typing import Any
 
@@ -105,6 +106,33 @@ class Domain:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SentenceTemplate:
+    """One way of talking about the area: `{slot}`s are filled from the speech section's slots."""
+
+    template: str
+    weight: float = 1.0  # how often it is drawn relative to the others
+
+
+_SLOT = re.compile(r"{(\w+)}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Speech:
+    """How people talk about the pack's area, for the built-in recogniser's language model."""
+
+    templates: tuple[SentenceTemplate, ...]
+    slots: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)  # "" makes a part optional
+    frames: tuple[str, ...] = ()  # a pack phrase said in context: "{} in my knee"
+
+    def problems(self) -> list[tuple[str, str]]:
+        """(field, message) for what the types cannot say: every slot used is defined, every frame has {}."""
+        used = {name for text in (*(t.template for t in self.templates), *(v for vs in self.slots.values() for v in vs))
+                for name in _SLOT.findall(text)}
+        found = [("slots", f"'{{{name}}}' is used but not defined") for name in sorted(used - set(self.slots))]
+        return found + [("frames", f"{frame!r} has no {{}} for the phrase") for frame in self.frames if "{}" not in frame]
+
+
+@dataclass(frozen=True, kw_only=True)
 class KnowledgeBase:
     """Everything the assistant knows; each field is a section of the pack's YAML files."""
 
@@ -112,6 +140,7 @@ class KnowledgeBase:
     locations: tuple[Location, ...]
     warnings: tuple[WarningSign, ...]
     domain: Domain
+    speech: Speech = field(default_factory=lambda: Speech(templates=()))  # none: generic words only
 
     @property
     def notice(self) -> str:

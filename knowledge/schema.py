@@ -51,9 +51,19 @@ def specs(cls: type) -> dict[str, Spec]:
             for f in fields(cls)}
 
 
-def sections() -> dict[str, tuple[type, bool]]:
-    """Section name -> (entry class, is a list): the fields of KnowledgeBase."""
-    return {spec.name: (_item(spec.hint), _item(spec.hint) is not spec.hint) for spec in specs(KnowledgeBase).values()}
+@dataclass(frozen=True)
+class Section:
+    """A top-level key of the pack's files: a list of entries, or one mapping."""
+
+    entry: type
+    many: bool
+    required: bool
+
+
+def sections() -> dict[str, Section]:
+    """The fields of KnowledgeBase, as sections."""
+    return {spec.name: Section(_item(spec.hint), _item(spec.hint) is not spec.hint, spec.required and
+                               _item(spec.hint) is spec.hint) for spec in specs(KnowledgeBase).values()}
 
 
 def _item(hint: Any) -> Any:
@@ -102,10 +112,17 @@ def _problem(spec: Spec, value: Any) -> str | None:
     hint, item = spec.hint, _item(spec.hint)
     if hint is str:
         return _text_problem(spec, value)
+    if hint is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+        return None if ok else "must be a positive number"
     if typing.get_origin(hint) is dict:
-        ok = isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) and v.strip()
-                                             for k, v in value.items())
-        return None if ok else "must be a mapping of text to text"
+        if typing.get_args(hint)[1] is str:
+            ok = isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                                 for k, v in value.items())
+            return None if ok else "must be a mapping of text to text"
+        ok = isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, list) and v
+                                             and all(isinstance(t, str) for t in v) for k, v in value.items())
+        return None if ok else "must be a mapping of names to non-empty lists of text"
     if is_dataclass(item):
         if item is hint:
             return None if isinstance(value, dict) else "expected a mapping (key: value lines)"
@@ -163,8 +180,10 @@ def _convert(hint: Any, value: Any) -> Any:
     item = _item(hint)
     if hint is str:
         return value.strip()
+    if hint is float:
+        return float(value)
     if typing.get_origin(hint) is dict:
-        return {str(k): v.strip() for k, v in value.items()}
+        return {str(k): v.strip() if isinstance(v, str) else tuple(v) for k, v in value.items()}
     if is_dataclass(item):
         return build(item, value) if item is hint else tuple(build(item, v) for v in value)
     if item is str:

@@ -164,3 +164,35 @@ def test_a_yaml_tag_in_the_domain_is_refused(tmp_path):
     write_kb(tmp_path, locations=LOCATION, domain=DOMAIN.replace("name: knee", "name: !!python/name:os.system"))
     problem = only_problem(tmp_path)
     assert "not allowed" in problem.message and problem.line == 2 and problem.field == "domain.name"
+
+
+SPEECH = """speech:
+  frames: ["{} in my knee"]
+  templates:
+    - {weight: 2, template: "my {part} {feeling}"}
+  slots:
+    part: [knee, leg]
+    feeling: [hurts, "is {how} sore"]
+    how: ["", very]
+"""
+
+
+def test_a_speech_section_loads_into_sentence_templates(tmp_path):
+    kb = load_knowledge(write_kb(tmp_path, locations=LOCATION, speech=SPEECH))
+    assert kb.speech.templates[0].weight == 2.0 and kb.speech.slots["how"] == ("", "very")
+    (tmp_path / "none").mkdir()
+    assert load_knowledge(write_kb(tmp_path / "none", locations=LOCATION)).speech.templates == ()  # optional
+
+
+def test_speech_slots_must_be_defined_and_frames_must_hold_the_phrase(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, speech=SPEECH.replace("how: [\"\", very]", "what: [x]")
+             .replace('"{} in my knee"', '"in my knee"'))
+    problems = {(p.line, p.field): p.message for p in check_knowledge(tmp_path)}
+    assert "'{how}' is used but not defined" in problems[(6, "speech.slots")]
+    assert "has no {}" in problems[(2, "speech.frames")]
+
+
+def test_speech_weights_are_positive_numbers(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, speech=SPEECH.replace("weight: 2", "weight: lots"))
+    problem = only_problem(tmp_path)
+    assert problem.field == "speech.templates[0].weight" and problem.line == 4 and "positive number" in problem.message

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from voice.asr.pocketsphinx_lm.build import SentenceTemplates
 from voice.asr.recognizer import Recognizer
 from voice.errors import VoiceError
 from voice.asr.vosk_model import find_model
@@ -20,6 +21,7 @@ class Language:
 
     domain: tuple[str, ...]  # the knowledge base's phrases and the texts people echo back from it
     commands: tuple[str, ...]  # spoken commands and yes/no answers
+    templates: SentenceTemplates = SentenceTemplates()  # how people talk about the pack's area
 
     def words(self) -> list[str]:
         """Every word of the phrases, for a restricted vocabulary."""
@@ -55,7 +57,8 @@ def build_recognizer(language: Language, engine: str = "auto", model: str | None
                 return Ears(VoskRecognizer(loaded, vocabulary=vocabulary), f"Listening with Vosk ({location.path}).")
     from voice.asr.pocketsphinx import PocketSphinxRecognizer
 
-    recognizer = PocketSphinxRecognizer.from_phrases(language.domain + language.commands)
+    recognizer = PocketSphinxRecognizer.from_phrases(language.domain + language.commands,
+                                                     templates=language.templates)
     notice = "Listening with PocketSphinx (built in)."
     if passed_over:
         notice = passed_over + "Meanwhile listening with PocketSphinx (built in)."

@@ -18,7 +18,7 @@ from pocketsphinx import Decoder
 
 from voice.asr.recognizer import Transcript, Word
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
-from voice.asr.pocketsphinx_lm.build import DomainLM, build_domain_lm, bundled_model_dir
+from voice.asr.pocketsphinx_lm.build import DomainLM, SentenceTemplates, build_domain_lm, bundled_model_dir
 from voice.errors import VoiceError
 
 # Utterance lengths (pre-roll included) at which the cepstral mean is refitted and the audio so
@@ -58,9 +58,11 @@ class PocketSphinxRecognizer:
         self._prior: list[float] = []  # the cepstral mean the current decode started with
 
     @classmethod
-    def from_phrases(cls, phrases: Iterable[str], cache_dir: Path | None = None) -> "PocketSphinxRecognizer":
-        """A recogniser whose language model is built (or taken from the cache) for these phrases."""
-        return cls(build_domain_lm(phrases, cache_dir))
+    def from_phrases(cls, phrases: Iterable[str], cache_dir: Path | None = None,
+                     templates: SentenceTemplates = SentenceTemplates()) -> "PocketSphinxRecognizer":
+        """A recogniser whose language model is built (or taken from the cache) for these phrases and
+        the knowledge pack's sentence templates."""
+        return cls(build_domain_lm(phrases, cache_dir, templates=templates))
 
     def accept(self, pcm: bytes) -> None:
         if not self._open:

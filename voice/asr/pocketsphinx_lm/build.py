@@ -1,12 +1,11 @@
-"""A trigram language model and pronouncing dictionary for knee and leg talk, built for PocketSphinx.
+"""A trigram language model and pronouncing dictionary for the knowledge pack's talk, built for PocketSphinx.
 
 PocketSphinx's generic English model mishears symptom descriptions badly; a small model
-trained on how people describe leg trouble fixes that. The corpus is short symptom sentences
-sampled from templates (data/symptom_sentences.yaml: body parts x feelings x activities x
+trained on how people describe their trouble fixes that. The corpus is short symptom sentences
+sampled from the pack's templates (its speech section: body parts x feelings x activities x
 durations x causes x negations), plus the knowledge base's phrases and the spoken commands,
 each also standing alone, since that is how people say them. Long summaries only add their
-words. The
-5,000 most common English words are added at a low count so off-topic speech comes out as
+words. The 5,000 most common English words are added at a low count so off-topic speech comes out as
 ordinary words instead of invented symptoms. Built files are cached by a hash of their
 inputs, so only the first start-up pays for the build.
 """
@@ -26,8 +25,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from knowledge import text as knowledge_text
 from knowledge.text import spoken_sentences
 from voice.errors import VoiceError
@@ -41,7 +38,6 @@ COMMON_WORD_COUNT = 20
 # Probability mass each context keeps back for unseen words. ArpaBoLM's default 0.5 let frequent
 # words reached by backing off ("really", "all") outbid a command's own seen word sequence.
 DISCOUNT_MASS = 0.25
-SENTENCES_FILE = DATA_DIR / "symptom_sentences.yaml"
 
 # --- corpus -------------------------------------------------------------------------------
 
@@ -53,34 +49,30 @@ TEMPLATE_SENTENCES = 24000
 PHRASE_SHARE = 0.6
 # Phrases up to this many words are names and commands; longer texts (summaries) are prose.
 SHORT_PHRASE_WORDS = 6
-_PHRASE_FRAMES = (
-    "i have {}", "i think i have {}", "i was told i have {}", "my doctor said it is {}", "it is {}",
-    "could it be {}", "is it {}", "what is {}", "tell me about {}", "tell me more about {}",
-    "{} in my knee", "my knee {}", "i have {} in my knee", "and {}", "my {}", "the {}",
-)
+FRAMES_PER_PHRASE = 3  # of the pack's frames ("i think i have {}"), drawn for each short phrase
 _SLOT = re.compile(r"{(\w+)}")
 
 
 @dataclass(frozen=True)
 class SentenceTemplates:
-    """Weighted sentence templates whose `{slot}`s are filled from lists that may nest slots."""
+    """How people talk about the pack's area (its speech section): weighted sentence templates whose
+    `{slot}`s are filled from lists that may nest slots, and frames a pack phrase is said in."""
 
-    templates: tuple[str, ...]
-    weights: tuple[float, ...]
-    slots: dict[str, tuple[str, ...]]
+    templates: tuple[str, ...] = ()
+    weights: tuple[float, ...] = ()
+    slots: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    frames: tuple[str, ...] = ()
 
     @classmethod
-    def load(cls, path: Path = SENTENCES_FILE) -> "SentenceTemplates":
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        slots = {name: tuple(values) for name, values in data["slots"].items()}
-        templates = tuple(t["template"] for t in data["templates"])
-        unknown = {name for text in (*templates, *(v for vs in slots.values() for v in vs))
-                   for name in _SLOT.findall(text)} - set(slots)
-        if unknown:
-            raise VoiceError(f"{path} uses undefined slots {', '.join(sorted(unknown))}; define them under 'slots'.")
-        return cls(templates, tuple(float(t.get("weight", 1)) for t in data["templates"]), slots)
+    def of(cls, kb: object) -> "SentenceTemplates":
+        """The knowledge pack's speech section (checked by `kb check`: every slot is defined)."""
+        speech = getattr(kb, "speech")
+        return cls(tuple(t.template for t in speech.templates), tuple(t.weight for t in speech.templates),
+                   dict(speech.slots), tuple(speech.frames))
 
     def sample(self, count: int, rng: random.Random) -> list[str]:
+        if not self.templates:
+            return []
         return [self.fill(template, rng) for template in rng.choices(self.templates, self.weights, k=count)]
 
     def fill(self, text: str, rng: random.Random) -> str:
@@ -99,14 +91,15 @@ def acronyms_in(texts: Iterable[str]) -> set[str]:
     return {t.lower() for text in texts for t in re.findall(r"\b[A-Z]{2,5}\b", text)}
 
 
-def build_corpus(phrases: Iterable[str], seed: int = 0, templates: SentenceTemplates | None = None) -> list[str]:
-    """Training sentences: symptom talk from the templates, plus each phrase alone and in a few frames.
+def build_corpus(phrases: Iterable[str], seed: int = 0, templates: SentenceTemplates = SentenceTemplates()) -> list[str]:
+    """Training sentences: talk sampled from the pack's templates, plus each phrase alone and in a few frames.
 
     Short phrases are the words people echo back (condition names, commands, yes and no); long
     texts (summaries) only add their words and short-range word order, once.
     """
     rng = random.Random(seed)
-    out = (templates or SentenceTemplates.load()).sample(TEMPLATE_SENTENCES, rng)
+    out = templates.sample(TEMPLATE_SENTENCES, rng)
+    frames = templates.frames
     sentences = [s for phrase in phrases for s in corpus_sentences_from_text(phrase)]
     short = [s for s in sentences if len(s.split()) <= SHORT_PHRASE_WORDS]
     repeats = max(1, round(PHRASE_SHARE * TEMPLATE_SENTENCES / max(1, len(short))))
@@ -115,7 +108,7 @@ def build_corpus(phrases: Iterable[str], seed: int = 0, templates: SentenceTempl
             out.append(sentence)
             continue
         out += [sentence] * repeats
-        out += [frame.format(sentence) for frame in rng.sample(_PHRASE_FRAMES, 3)]
+        out += [frame.format(sentence) for frame in rng.sample(frames, min(FRAMES_PER_PHRASE, len(frames)))]
     return out
 
 
@@ -304,8 +297,10 @@ def build_domain_lm(
     cache_dir: Path | None = None,
     extra_words: Sequence[str] | None = None,
     seed: int = 0,
+    templates: SentenceTemplates = SentenceTemplates(),
 ) -> DomainLM:
-    """The domain LM and dictionary for `phrases`, from the cache when the same inputs were built before."""
+    """The domain LM and dictionary for `phrases` and the pack's sentence `templates`, from the cache
+    when the same inputs were built before."""
     started = time.perf_counter()
     phrases = list(phrases)
     generic = common_words() if extra_words is None else list(extra_words)
@@ -313,8 +308,7 @@ def build_domain_lm(
     # The key covers every input of the build, this module's and the normaliser's source included, so
     # a changed build never reuses stale files and a cached start-up needn't expand the templates at all.
     key = hashlib.sha256(
-        "\n".join([str(seed), *phrases, "--", *generic]).encode()
-        + SENTENCES_FILE.read_bytes()
+        "\n".join([str(seed), *phrases, "--", *generic, "--", repr(templates)]).encode()
         + EXTRA_PRONUNCIATIONS_FILE.read_bytes()
         + Path(__file__).read_bytes()
         + Path(knowledge_text.__file__).read_bytes()
@@ -332,7 +326,7 @@ def build_domain_lm(
     except OSError as err:
         folder = _temporary_cache(folder, err)
         lm_path, dict_path, made_path = folder / "domain.lm.bin", folder / "domain.dict", folder / "made.dict"
-    sentences = build_corpus(phrases, seed)
+    sentences = build_corpus(phrases, seed, templates)
     lexicon = Lexicon.load(bundled_model_dir() / "cmudict-en-us.dict")
     lexicon.acronyms = acronyms
     words = {w for s in sentences for w in s.split()} | {w for w in generic if lexicon.known(w)}
