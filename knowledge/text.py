@@ -31,8 +31,9 @@ _ENDINGS = (("n't", " not"), ("'ve", " have"), ("'re", " are"), ("'ll", " will")
             ("'m", " am"))
 _IS_AFTER = frozenset("it that what there here he she who where how".split())  # "it's" is "it is", "knee's" is not
 _LET_US = {"let's": "let us"}
-# Contractions written without their apostrophe (by recognisers and hurried typists), accepted only
-# where the bare spelling is not an English word of its own: "im" and "cant" are, "ill" and "its" not.
+# Contractions written without their apostrophe (by recognisers and hurried typists), read as the
+# contraction only where the bare spelling is no English word of its own: "im" and "cant" are read
+# so, "ill", "its", "were" and "lets" are left alone.
 _BARE = {bare.replace("'", ""): bare for bare in (
     "can't won't ain't don't doesn't didn't isn't aren't wasn't weren't hasn't haven't hadn't couldn't "
     "wouldn't shouldn't mustn't needn't i'm i've you've we've they've you're they're that's what's "
