@@ -332,5 +332,7 @@ def _kb_check(args: argparse.Namespace) -> int:
             print(f"  {problem}")
         return 1
     kb = load_knowledge(directory)
-    print(f"{where}: OK ({len(kb.topics)} topics, {len(kb.locations)} locations, {len(kb.warnings)} warning signs)")
+    print(f"{where}: OK, {kb.domain.name} ({len(kb.topics)} topics, {len(kb.locations)} locations, "
+          f"{len(kb.warnings)} warning signs, {len(kb.domain.emergencies)} emergencies, "
+          f"{len(kb.domain.follow_ups)} follow-up questions, {len(kb.speech.templates)} sentence templates)")
     return 0
