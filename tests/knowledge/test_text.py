@@ -56,3 +56,10 @@ def test_one_number_table(number, spoken):
 def test_commands_use_the_same_words():
     assert find_command("im done") == find_command("I'm done") == Command.GOODBYE
     assert find_command("I cannot hear you") == find_command("i cant hear you") == Command.LOUDER
+
+
+def test_a_restricted_vocabulary_has_the_words_as_recognisers_write_them():
+    from voice.asr.choice import Language
+
+    words = Language(("I can't walk for 11 weeks.", "knee-cap"), ("tell me more",)).words()
+    assert {"can't", "eleven", "knee", "cap", "tell"} <= set(words) and "11" not in words

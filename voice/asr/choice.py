@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from knowledge.text import spoken_sentences
 from voice.asr.pocketsphinx_lm.build import SentenceTemplates
 from voice.asr.recognizer import Recognizer
 from voice.errors import VoiceError
@@ -24,9 +25,9 @@ class Language:
     templates: SentenceTemplates = SentenceTemplates()  # how people talk about the pack's area
 
     def words(self) -> list[str]:
-        """Every word of the phrases, for a restricted vocabulary."""
-        return sorted({word for phrase in self.domain + self.commands for word in phrase.lower().split()
-                       if word.isalpha()})
+        """Every word of the phrases as a recogniser writes it ("can't", "eleven"), for a restricted vocabulary."""
+        return sorted({word for phrase in self.domain + self.commands for sentence in spoken_sentences(phrase)
+                       for word in sentence.split()})
 
 
 @dataclass(frozen=True)
