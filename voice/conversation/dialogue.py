@@ -184,7 +184,14 @@ class Dialogue(Guided):
 
     def _on_yes_no(self, utterance: Utterance) -> list[Action]:
         session = self._session
-        pending, session.pending = session.pending, None
+        pending = session.pending
+        if pending is not None and utterance.kind != Said.ANSWER and not utterance.known:
+            if session.unclear_answers == 0:  # neither an answer nor something new: ask once more
+                session.unclear_answers += 1
+                return self._ask_again(pending)
+            # Twice unclear: a possible warning sign is advised rather than dropped; a read-back failed.
+            utterance = replace(utterance, kind=Said.ANSWER, yes=pending.question != Question.READ_BACK, rest="")
+        session.pending = None
         session.state = State.FOLLOW_UP if session.context is not None else State.READY
         if utterance.kind != Said.ANSWER or pending is None:  # said something else instead: take it afresh
             return self._respond_to(utterance)
@@ -194,13 +201,21 @@ class Dialogue(Guided):
             session.safety_done = True
             if utterance.yes:
                 return self._answer(pending.match)
-            return self._respond_to(replace(utterance, kind=Said.DESCRIPTION)) if utterance.rest else \
-                self._describe(pending.otherwise)
+            if utterance.rest:  # "no, my calf hurts"
+                return self._respond_to(self._reclassify(utterance.rest, utterance))
+            return self._describe(pending.otherwise)
         if utterance.yes:  # the safety check
             return self._ask_which_sign(pending.match)
         if pending.match is not None:
             return self._answer(pending.match)
         return self._say((self._prompts.safety_no,), Kind.PROMPT, self._listen(Expect.ANYTHING))
+
+    def _ask_again(self, pending: Pending) -> list[Action]:
+        said = self._session.last_said
+        steps = self._prompts.yes_no_prompts.get(self._keyboard)
+        sentences = tuple(s.format(question=pending.sentence, example=self._domain.example) for s in steps[0])
+        kind = Kind.CONFIRM if pending.question == Question.READ_BACK else Kind.CHECK
+        return self._say(sentences, kind, self._listen_here(), about=said.about if said else ())
 
     def _read_back_answered(self, pending: Pending, utterance: Utterance) -> list[Action]:
         session = self._session

@@ -69,6 +69,7 @@ class Session:
     context: Match | None = None  # the description a follow-up question is about
     follow_up: FollowUp | None = None
     no_inputs: int = 0
+    unclear_answers: int = 0  # replies to the pending yes/no question that were neither yes, no nor new
     failures: int = 0  # utterances in a row that could not be understood
     explain_next: Match | None = None  # what to explain once the person has said which sign they have
     safety_done: bool = False  # warning signs were raised, ruled out or asked about

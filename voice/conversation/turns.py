@@ -86,7 +86,7 @@ class Turns:
     def _ask(self, pending: Pending, kind: Kind, *, before: Sequence[str] = (), about: tuple[str, ...] = ()) -> list[Action]:
         """Ask a yes/no question (after `before`, when it ends an answer) and wait for the answer."""
         session = self._session
-        session.pending, session.state = pending, State.CONFIRMING
+        session.pending, session.state, session.unclear_answers = pending, State.CONFIRMING, 0
         return self._say((*before, pending.sentence), kind, self._listen_here(), about=about)
 
     def _listen(self, expect: Expect, quiet: bool = False, answers: tuple[str, ...] = ()) -> Listen:

@@ -106,8 +106,33 @@ def test_a_typed_line_is_never_confirmed_nor_read_back():
     person = Person(keyboard=True)
     for text in ("i can put weight on my leg", "hello zebra", "xqzv", "my knee is not swollen"):
         say = person.hear(text, typed=True)
-        assert say.kind not in ("check", "confirm"), text
+        assert say.kind != "confirm" and not (say.kind == "check" and "Did you say" in say.sentences[-1]), text
         assert not any(s.startswith("I heard:") and "Is that right" in s for s in say.sentences)
+
+
+@pytest.mark.parametrize("kind,second", [("safety", "which"), ("sign", "answer"), ("read_back", "prompt")])
+def test_a_yes_no_question_answered_unclearly_is_asked_once_more_then_decided_safely(kind, second):
+    person = Person()
+    if kind == "safety":
+        person.hear("my kneecap aches when i climb stairs")
+    elif kind == "sign":
+        person.hear("i can put any weight on my right leg", 0.6)
+    else:
+        person.hear("zebra", 0.5)
+    question = person.said[-1].sentences[-1]
+    say = person.hear("sole", 0.5)
+    assert say.sentences[-1] == question and person.listen.expect == Expect.YES_NO
+    say = person.hear("sole", 0.5)  # never a read-back of the unclear reply itself
+    assert say.kind == second and not any("sole" in s for s in say.sentences)
+    if kind == "sign":
+        assert advice("cannot_bear_weight") in say.sentences
+
+
+def test_no_with_a_correction_after_a_sign_question_answers_the_correction():
+    person = Person()
+    person.hear("i can put any weight on my right leg", 0.6)
+    say = person.hear("no, my kneecap aches when i climb stairs")
+    assert say.kind == "answer" and advice("cannot_bear_weight") not in say.sentences
 
 
 def test_low_confidence_speech_whose_guesses_disagree_is_not_explained():
