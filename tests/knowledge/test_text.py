@@ -63,3 +63,11 @@ def test_a_restricted_vocabulary_has_the_words_as_recognisers_write_them():
 
     words = Language(("I can't walk for 11 weeks.", "knee-cap"), ("tell me more",)).words()
     assert {"can't", "eleven", "knee", "cap", "tell"} <= set(words) and "11" not in words
+
+
+def test_the_endpointer_reads_words_the_same_way():
+    """A pause after "I'm", "im" or "i am" is a pause mid-phrase, however the recogniser wrote it."""
+    from voice.asr.endpointing import TurnPolicy
+
+    policy = TurnPolicy(0.5)
+    assert policy.pause_after("I'm") == policy.pause_after("im") == policy.pause_after("i am") > 0.5

@@ -23,6 +23,7 @@ from enum import Enum
 import numpy as np
 from pocketsphinx import Vad
 
+from knowledge.text import words as canonical_words
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
 
 START_WINDOW = 0.3  # seconds of audio judged together when deciding that speech has started
@@ -46,9 +47,10 @@ PAUSE_SECONDS = 0.15
 MAX_UTTERANCE_SECONDS = 20.0
 
 # Words after which a pause is thinking, not the end: "my knee hurts and ...", "it is in my ...".
+# Compared with the one normaliser's words, so "I'm", "im" and "i am" all end in "am".
 CONTINUES = frozenset(
     "and or but with my the a an of in on to into when because so then also like "
-    "it its is was i im ive have has down up behind below above around".split()
+    "it its is was i am have has down up behind below above around".split()
 )
 # Multiples of the `silence` setting: after a continuing word, and after a complete answer.
 MID_PHRASE_FACTOR = 1.8  # 0.5 s -> 0.9 s, the pause that stopped cutting off "my knee and ... "
@@ -70,7 +72,7 @@ class TurnPolicy:
 
     def pause_after(self, words: str) -> float:
         """Seconds of silence after `words` that end the turn."""
-        said = words.split()
+        said = canonical_words(words)
         if said and said[-1] in CONTINUES:
             return self.silence * MID_PHRASE_FACTOR
         if said and (self.short_answer or (self.complete is not None and self.complete(words))):
