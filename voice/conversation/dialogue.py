@@ -27,14 +27,14 @@ from voice.conversation.events import (Action, Event, Exit, Expect, Heard, Idle,
                                        Start, StopKey)
 from voice.conversation.prompts import Prompts, load_prompts
 from voice.conversation.session import Pending, Question, State, Timing, VoiceLimits
-from voice.conversation.guided import Guided
+from voice.conversation.yes_no import YesNo
 from voice.conversation.utterance import Kind as Said
 from voice.conversation.utterance import Utterance, classify, printable
 
 __all__ = ["Dialogue", "State", "Timing", "VoiceLimits", "printable"]
 
 
-class Dialogue(Guided):
+class Dialogue(YesNo):
     """The conversation for one assistant; see the module docstring for the contract with the loop.
 
     `kb` gives the pack's words (`kb.domain`), and the places and warning signs for the guided
@@ -181,59 +181,6 @@ class Dialogue(Guided):
         if utterance.kind == Said.DESCRIPTION:
             return self._description(utterance, lambda found: self._answer(self._with_fallback(found)), read_back=False)
         return self._answer(self._with_fallback(self._session.context or Match("")))
-
-    def _on_yes_no(self, utterance: Utterance) -> list[Action]:
-        session = self._session
-        pending = session.pending
-        if pending is not None and utterance.kind != Said.ANSWER and not utterance.known:
-            if session.unclear_answers == 0:  # neither an answer nor something new: ask once more
-                session.unclear_answers += 1
-                return self._ask_again(pending)
-            # Twice unclear: a possible warning sign is advised rather than dropped; a read-back failed.
-            utterance = replace(utterance, kind=Said.ANSWER, yes=pending.question != Question.READ_BACK, rest="")
-        session.pending = None
-        session.state = State.FOLLOW_UP if session.context is not None else State.READY
-        if utterance.kind != Said.ANSWER or pending is None:  # said something else instead: take it afresh
-            return self._respond_to(utterance)
-        if pending.question == Question.READ_BACK:
-            return self._read_back_answered(pending, utterance)
-        if pending.question == Question.SIGN:
-            session.safety_done = True
-            if utterance.yes:
-                return self._answer(pending.match)
-            if utterance.rest:  # "no, my calf hurts"
-                return self._respond_to(self._reclassify(utterance.rest, utterance))
-            return self._describe(pending.otherwise)
-        if utterance.yes:  # the safety check
-            return self._ask_which_sign(pending.match)
-        if pending.match is not None:
-            return self._answer(pending.match)
-        return self._say((self._prompts.safety_no,), Kind.PROMPT, self._listen(Expect.ANYTHING))
-
-    def _ask_again(self, pending: Pending) -> list[Action]:
-        said = self._session.last_said
-        steps = self._prompts.yes_no_prompts.get(self._keyboard)
-        sentences = tuple(s.format(question=pending.sentence, example=self._domain.example) for s in steps[0])
-        kind = Kind.CONFIRM if pending.question == Question.READ_BACK else Kind.CHECK
-        return self._say(sentences, kind, self._listen_here(), about=said.about if said else ())
-
-    def _read_back_answered(self, pending: Pending, utterance: Utterance) -> list[Action]:
-        session = self._session
-        if not utterance.yes:
-            session.failures += 1
-            if utterance.rest:
-                return self._respond_to(self._reclassify(utterance.rest, utterance))
-            if session.failures >= 2 and self._kb is not None:
-                return self._ask_where()
-            return self._say((self._prompts.say_again,), Kind.PROMPT, self._listen(Expect.DESCRIPTION))
-        if pending.command is not None:
-            return self._command(pending.command)
-        found = pending.match
-        if utterance.rest or found is None:
-            found = self._understand(self._reading()(f"{pending.text} {utterance.rest}".strip()))
-        if session.context is not None:
-            return self._answer(self._with_fallback(found))
-        return self._describe(found)
 
     def _on_place(self, utterance: Utterance) -> list[Action]:
         """Guided: the answer to "where does it hurt most" (a sign said with it is advised at once)."""
