@@ -15,6 +15,7 @@ import yaml
 from pocketsphinx import Decoder
 
 from knowledge.evaluation import load_cases
+from knowledge.loader import load_knowledge
 from voice.asr.pocketsphinx_lm.build import Lexicon, bundled_model_dir
 
 HERE = Path(__file__).resolve().parent
@@ -38,7 +39,8 @@ def word_starts(decoder: Decoder, pcm: bytes, text: str) -> list[float]:
 def main() -> None:
     cases = [c for c in load_cases(HERE / "cases.yaml") if c.audio]
     model = bundled_model_dir()
-    lines, _ = Lexicon.load(model / "cmudict-en-us.dict").pronounce(w for c in cases for w in c.say.split())
+    phones = load_knowledge().speech.phones
+    lines, _ = Lexicon.load(model / "cmudict-en-us.dict", phones).pronounce(w for c in cases for w in c.say.split())
     entries = []
     with tempfile.TemporaryDirectory() as folder:
         dictionary = Path(folder) / "fixtures.dict"

@@ -114,6 +114,9 @@ class SentenceTemplate:
 
 
 _SLOT = re.compile(r"{(\w+)}")
+_WORD = re.compile(r"[a-z][a-z']*")
+_CMU_PHONES = frozenset("AA AE AH AO AW AY B CH D DH EH ER EY F G HH IH IY JH K L M N NG OW OY P R S SH T TH UH UW V "
+                        "W Y Z ZH".split())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,13 +126,18 @@ class Speech:
     templates: tuple[SentenceTemplate, ...]
     slots: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)  # "" makes a part optional
     frames: tuple[str, ...] = ()  # a pack phrase said in context: "{} in my knee"
+    phones: dict[str, str] = field(default_factory=dict, hash=False)  # "bursa": "B ER S AH", where cmudict lacks it
 
     def problems(self) -> list[tuple[str, str]]:
-        """(field, message) for what the types cannot say: every slot used is defined, every frame has {}."""
+        """(field, message) for what the types cannot say: every slot used is defined, every frame
+        has {}, every pronunciation is lower-case word -> CMU phones."""
         used = {name for text in (*(t.template for t in self.templates), *(v for vs in self.slots.values() for v in vs))
                 for name in _SLOT.findall(text)}
         found = [("slots", f"'{{{name}}}' is used but not defined") for name in sorted(used - set(self.slots))]
-        return found + [("frames", f"{frame!r} has no {{}} for the phrase") for frame in self.frames if "{}" not in frame]
+        found += [("frames", f"{frame!r} has no {{}} for the phrase") for frame in self.frames if "{}" not in frame]
+        return found + [("phones", f"{word}: {phones!r} is not a lower-case word and CMU phones")
+                        for word, phones in self.phones.items()
+                        if not _WORD.fullmatch(word) or not set(phones.split()) <= _CMU_PHONES]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -21,7 +21,7 @@ from voice.settings import Settings, voice_limits
 from voice.audio.format import AudioSink, AudioSource
 from voice.conversation.dialogue import Dialogue, Timing
 from voice.asr.choice import Ears, Language, build_recognizer
-from voice.asr.pocketsphinx_lm.build import SentenceTemplates, knowledge_phrases
+from voice.asr.pocketsphinx_lm.build import PackSpeech, knowledge_phrases
 from voice.conversation.commands import find_command, spoken_phrases
 from voice.session.keyboard import TypedInput, open_keyboard
 from voice.session.listening import Input, SpokenInput
@@ -130,7 +130,7 @@ def build_ears(kb: KnowledgeBase, engine: str = "auto", model: str | None = None
 
 def language_of(kb: KnowledgeBase) -> Language:
     """What people say to the assistant: the knowledge base's words and the spoken commands."""
-    return Language(tuple(knowledge_phrases(kb)), tuple(spoken_phrases()), SentenceTemplates.of(kb))
+    return Language(tuple(knowledge_phrases(kb)), tuple(spoken_phrases()), PackSpeech.of(kb))
 
 
 def whole_turn(kb: KnowledgeBase) -> Callable[[str], bool]:

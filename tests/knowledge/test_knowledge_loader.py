@@ -192,6 +192,12 @@ def test_speech_slots_must_be_defined_and_frames_must_hold_the_phrase(tmp_path):
     assert "has no {}" in problems[(2, "speech.frames")]
 
 
+def test_speech_phones_must_be_cmu_phones(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, speech=SPEECH + "  phones:\n    bursa: B ER S AH\n    Knee: N EE\n")
+    problem = only_problem(tmp_path)
+    assert problem.field == "speech.phones" and problem.line == 10 and "Knee: 'N EE'" in problem.message
+
+
 def test_speech_weights_are_positive_numbers(tmp_path):
     write_kb(tmp_path, locations=LOCATION, speech=SPEECH.replace("weight: 2", "weight: lots"))
     problem = only_problem(tmp_path)

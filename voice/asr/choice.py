@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from knowledge.text import spoken_sentences
-from voice.asr.pocketsphinx_lm.build import SentenceTemplates
+from voice.asr.pocketsphinx_lm.build import PackSpeech
 from voice.asr.recognizer import Recognizer
 from voice.errors import VoiceError
 from voice.asr.vosk_model import find_model
@@ -22,7 +22,7 @@ class Language:
 
     domain: tuple[str, ...]  # the knowledge base's phrases and the texts people echo back from it
     commands: tuple[str, ...]  # spoken commands and yes/no answers
-    templates: SentenceTemplates = SentenceTemplates()  # how people talk about the pack's area
+    speech: PackSpeech = PackSpeech()  # how people talk about the pack's area
 
     def words(self) -> list[str]:
         """Every word of the phrases as a recogniser writes it ("can't", "eleven"), for a restricted vocabulary."""
@@ -59,7 +59,7 @@ def build_recognizer(language: Language, engine: str = "auto", model: str | None
     from voice.asr.pocketsphinx import PocketSphinxRecognizer
 
     recognizer = PocketSphinxRecognizer.from_phrases(language.domain + language.commands,
-                                                     templates=language.templates)
+                                                     speech=language.speech)
     notice = "Listening with PocketSphinx (built in)."
     if passed_over:
         notice = passed_over + "Meanwhile listening with PocketSphinx (built in)."

@@ -18,7 +18,7 @@ from pocketsphinx import Decoder
 
 from voice.asr.recognizer import Transcript, Word
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
-from voice.asr.pocketsphinx_lm.build import DomainLM, SentenceTemplates, build_domain_lm, bundled_model_dir
+from voice.asr.pocketsphinx_lm.build import DomainLM, PackSpeech, build_domain_lm, bundled_model_dir
 from voice.errors import VoiceError
 
 # Utterance lengths (pre-roll included) at which the cepstral mean is refitted and the audio so
@@ -59,10 +59,10 @@ class PocketSphinxRecognizer:
 
     @classmethod
     def from_phrases(cls, phrases: Iterable[str], cache_dir: Path | None = None,
-                     templates: SentenceTemplates = SentenceTemplates()) -> "PocketSphinxRecognizer":
+                     speech: PackSpeech = PackSpeech()) -> "PocketSphinxRecognizer":
         """A recogniser whose language model is built (or taken from the cache) for these phrases and
-        the knowledge pack's sentence templates."""
-        return cls(build_domain_lm(phrases, cache_dir, templates=templates))
+        the knowledge pack's speech section."""
+        return cls(build_domain_lm(phrases, cache_dir, speech=speech))
 
     def accept(self, pcm: bytes) -> None:
         if not self._open:

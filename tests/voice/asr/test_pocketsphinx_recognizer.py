@@ -15,7 +15,7 @@ from voice.conversation.commands import spoken_phrases
 from voice.asr.endpointing import TurnPolicy
 from voice.asr.recognizer import Recognizer, Transcript
 from voice.asr.utterances import UtteranceEnded, UtteranceStream
-from voice.asr.pocketsphinx_lm.build import (DomainLM, Lexicon, SentenceTemplates, build_corpus, build_domain_lm, knowledge_phrases,
+from voice.asr.pocketsphinx_lm.build import (DomainLM, Lexicon, PackSpeech, build_corpus, build_domain_lm, knowledge_phrases,
                              letter_to_sound)
 from voice.errors import VoiceError
 from voice.asr.pocketsphinx import PocketSphinxRecognizer
@@ -81,7 +81,7 @@ def domain_lm(tmp_path_factory: pytest.TempPathFactory) -> DomainLM:
     pack's sentence templates."""
     kb = load_knowledge()
     phrases = knowledge_phrases(kb) + spoken_phrases()
-    return build_domain_lm(phrases, cache_dir=tmp_path_factory.mktemp("lm-cache"), templates=SentenceTemplates.of(kb))
+    return build_domain_lm(phrases, cache_dir=tmp_path_factory.mktemp("lm-cache"), speech=PackSpeech.of(kb))
 
 
 @pytest.fixture
@@ -237,7 +237,7 @@ def test_pronunciations_are_derived_from_known_words() -> None:
 
 def test_the_packs_templates_expand_every_slot() -> None:
     """Undefined slots are refused by `kb check` (tests/knowledge/test_knowledge_loader.py)."""
-    templates = SentenceTemplates.of(load_knowledge())
+    templates = PackSpeech.of(load_knowledge())
     sentences = templates.sample(500, random.Random(1))
     assert all("{" not in s and s == " ".join(s.split()) for s in sentences)
     assert len(set(sentences)) > 400

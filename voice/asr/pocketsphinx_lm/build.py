@@ -21,7 +21,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).with_name("data")
 COMMON_WORDS_FILE = DATA_DIR / "common_words.txt"
-EXTRA_PRONUNCIATIONS_FILE = DATA_DIR / "extra_pronunciations.dict"
 COMMON_WORD_COUNT = 20
 # Probability mass each context keeps back for unseen words. ArpaBoLM's default 0.5 let frequent
 # words reached by backing off ("really", "all") outbid a command's own seen word sequence.
@@ -54,21 +53,23 @@ _SLOT = re.compile(r"{(\w+)}")
 
 
 @dataclass(frozen=True)
-class SentenceTemplates:
-    """How people talk about the pack's area (its speech section): weighted sentence templates whose
-    `{slot}`s are filled from lists that may nest slots, and frames a pack phrase is said in."""
+class PackSpeech:
+    """How people talk about the pack's area (its speech section), as plain data: weighted sentence
+    templates whose `{slot}`s are filled from lists that may nest slots, frames a pack phrase is
+    said in, and pronunciations (CMU phones) of its words that cmudict lacks."""
 
     templates: tuple[str, ...] = ()
     weights: tuple[float, ...] = ()
     slots: dict[str, tuple[str, ...]] = field(default_factory=dict)
     frames: tuple[str, ...] = ()
+    phones: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, kb: object) -> "SentenceTemplates":
-        """The knowledge pack's speech section (checked by `kb check`: every slot is defined)."""
+    def of(cls, kb: object) -> "PackSpeech":
+        """The knowledge pack's speech section (checked by `kb check`: slots defined, phones valid)."""
         speech = getattr(kb, "speech")
         return cls(tuple(t.template for t in speech.templates), tuple(t.weight for t in speech.templates),
-                   dict(speech.slots), tuple(speech.frames))
+                   dict(speech.slots), tuple(speech.frames), dict(speech.phones))
 
     def sample(self, count: int, rng: random.Random) -> list[str]:
         if not self.templates:
@@ -91,15 +92,15 @@ def acronyms_in(texts: Iterable[str]) -> set[str]:
     return {t.lower() for text in texts for t in re.findall(r"\b[A-Z]{2,5}\b", text)}
 
 
-def build_corpus(phrases: Iterable[str], seed: int = 0, templates: SentenceTemplates = SentenceTemplates()) -> list[str]:
+def build_corpus(phrases: Iterable[str], seed: int = 0, speech: PackSpeech = PackSpeech()) -> list[str]:
     """Training sentences: talk sampled from the pack's templates, plus each phrase alone and in a few frames.
 
     Short phrases are the words people echo back (condition names, commands, yes and no); long
     texts (summaries) only add their words and short-range word order, once.
     """
     rng = random.Random(seed)
-    out = templates.sample(TEMPLATE_SENTENCES, rng)
-    frames = templates.frames
+    out = speech.sample(TEMPLATE_SENTENCES, rng)
+    frames = speech.frames
     sentences = [s for phrase in phrases for s in corpus_sentences_from_text(phrase)]
     short = [s for s in sentences if len(s.split()) <= SHORT_PHRASE_WORDS]
     repeats = max(1, round(PHRASE_SHARE * TEMPLATE_SENTENCES / max(1, len(short))))
@@ -174,20 +175,22 @@ def letter_to_sound(word: str) -> str:
 
 @dataclass
 class Lexicon:
-    """Known pronunciations (cmudict plus hand-written ones) and the rules that derive new ones."""
+    """Known pronunciations (cmudict plus the pack's) and the rules that derive new ones."""
 
     entries: dict[str, list[str]]
     acronyms: set[str] = field(default_factory=set)
 
     @classmethod
-    def load(cls, cmudict: Path, extra: Path = EXTRA_PRONUNCIATIONS_FILE) -> "Lexicon":
+    def load(cls, cmudict: Path, extra: Mapping[str, str] | None = None) -> "Lexicon":
+        """cmudict, then `extra` (word -> phones: the knowledge pack's speech phones)."""
         entries: dict[str, list[str]] = {}
-        for path in (cmudict, extra):
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if not line.strip() or line.startswith(";;"):
-                    continue
-                word, phones = line.split(maxsplit=1)
-                entries.setdefault(re.sub(r"\(\d+\)$", "", word), []).append(phones.split(" #")[0].strip())
+        for line in cmudict.read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith(";;"):
+                continue
+            word, phones = line.split(maxsplit=1)
+            entries.setdefault(re.sub(r"\(\d+\)$", "", word), []).append(phones.split(" #")[0].strip())
+        for word, phones in (extra or {}).items():
+            entries.setdefault(word, []).append(phones)
         return cls(entries)
 
     def known(self, word: str) -> bool:
@@ -225,7 +228,8 @@ class Lexicon:
             else:
                 phones = self.derive(word) or letter_to_sound(word)
                 if not phones:
-                    raise VoiceError(f"No pronunciation for the word {word!r}: add it to {EXTRA_PRONUNCIATIONS_FILE}.")
+                    raise VoiceError(f"No pronunciation for the word {word!r}: add it to the knowledge pack's "
+                                     "speech phones.")
                 made[word] = phones
                 variants = [phones]
             lines.append(f"{word} {variants[0]}")
@@ -297,10 +301,10 @@ def build_domain_lm(
     cache_dir: Path | None = None,
     extra_words: Sequence[str] | None = None,
     seed: int = 0,
-    templates: SentenceTemplates = SentenceTemplates(),
+    speech: PackSpeech = PackSpeech(),
 ) -> DomainLM:
-    """The domain LM and dictionary for `phrases` and the pack's sentence `templates`, from the cache
-    when the same inputs were built before."""
+    """The domain LM and dictionary for `phrases` and the pack's `speech`, from the cache when the
+    same inputs were built before."""
     started = time.perf_counter()
     phrases = list(phrases)
     generic = common_words() if extra_words is None else list(extra_words)
@@ -308,8 +312,7 @@ def build_domain_lm(
     # The key covers every input of the build, this module's and the normaliser's source included, so
     # a changed build never reuses stale files and a cached start-up needn't expand the templates at all.
     key = hashlib.sha256(
-        "\n".join([str(seed), *phrases, "--", *generic, "--", repr(templates)]).encode()
-        + EXTRA_PRONUNCIATIONS_FILE.read_bytes()
+        "\n".join([str(seed), *phrases, "--", *generic, "--", repr(speech)]).encode()
         + Path(__file__).read_bytes()
         + Path(knowledge_text.__file__).read_bytes()
     ).hexdigest()[:16]
@@ -326,8 +329,8 @@ def build_domain_lm(
     except OSError as err:
         folder = _temporary_cache(folder, err)
         lm_path, dict_path, made_path = folder / "domain.lm.bin", folder / "domain.dict", folder / "made.dict"
-    sentences = build_corpus(phrases, seed, templates)
-    lexicon = Lexicon.load(bundled_model_dir() / "cmudict-en-us.dict")
+    sentences = build_corpus(phrases, seed, speech)
+    lexicon = Lexicon.load(bundled_model_dir() / "cmudict-en-us.dict", speech.phones)
     lexicon.acronyms = acronyms
     words = {w for s in sentences for w in s.split()} | {w for w in generic if lexicon.known(w)}
     dict_lines, made = lexicon.pronounce(words)
