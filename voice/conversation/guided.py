@@ -61,12 +61,15 @@ class Guided(Turns):
         return self._say((sentence,), Kind.WHICH, self._listen_here(), about=self._warning_ids)
 
     def _sign_named(self, found: Match | None) -> list[Action]:
-        """The sign they named is advised (with the explanation due); none understood: every sign's advice."""
+        """The sign they named is advised (with the explanation due); none understood: all the signs' advice,
+        then the explanation they came for."""
         session = self._session
         explanation, session.explain_next = session.explain_next, None
         session.state = State.READY
         if found is None:
-            return self._say(self._warning_signs, Kind.WARNINGS, self._listen(Expect.ANYTHING))
+            if explanation is None:
+                return self._say(self._warning_signs, Kind.WARNINGS, self._listen(Expect.ANYTHING))
+            return self._said_first(self._warning_signs, self._answer(explanation))
         if explanation is not None:
             found = replace(explanation, warnings=found.warnings)
         return self._answer(found)

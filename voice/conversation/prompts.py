@@ -57,6 +57,7 @@ class Prompts:
     guided_where: str
     place_reading: str
     sign_reading: str
+    safety_unclear: str
     which_sign: str
     safety_no: str
     more_first: str

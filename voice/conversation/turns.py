@@ -132,8 +132,11 @@ class Turns:
 
     def _greet_first(self, actions: list[Action]) -> list[Action]:
         """Put the greeting before what is said (a new kiosk visitor's first words are answered at once)."""
-        greeting = self.greeting
-        return [Say(greeting + a.sentences, a.kind, a.about) if isinstance(a, Say) and greeting[0] not in a.sentences
+        return self._said_first(self.greeting, actions)
+
+    @staticmethod
+    def _said_first(sentences: tuple[str, ...], actions: list[Action]) -> list[Action]:
+        return [Say(sentences + a.sentences, a.kind, a.about) if isinstance(a, Say) and sentences[0] not in a.sentences
                 else a for a in actions]
 
     # --- commands ------------------------------------------------------------------------

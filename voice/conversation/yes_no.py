@@ -32,8 +32,10 @@ class YesNo(Guided):
             if session.unclear_answers == 0:  # neither an answer nor something new: ask once more
                 session.unclear_answers += 1
                 return self._ask_again(pending)
+            if pending.question == Question.SAFETY:  # twice unclear: say what to do if they have one, go on
+                return self._safety_unclear(pending)
             # Twice unclear: a possible warning sign is advised rather than dropped; a read-back failed.
-            utterance = replace(utterance, kind=Said.ANSWER, yes=pending.question != Question.READ_BACK, rest="")
+            utterance = replace(utterance, kind=Said.ANSWER, yes=pending.question == Question.SIGN, rest="")
         session.pending = None
         session.state = State.FOLLOW_UP if session.context is not None else State.READY
         if utterance.kind != Said.ANSWER or pending is None:  # said something else instead: take it afresh
@@ -52,6 +54,14 @@ class YesNo(Guided):
         if pending.match is not None:
             return self._answer(pending.match)
         return self._say((self._prompts.safety_no,), Kind.PROMPT, self._listen(Expect.ANYTHING))
+
+    def _safety_unclear(self, pending: Pending) -> list[Action]:
+        session = self._session
+        session.pending, session.state = None, State.READY
+        said = (self._prompts.safety_unclear,)
+        if pending.match is not None:
+            return self._said_first(said, self._answer(pending.match))
+        return self._say(said, Kind.PROMPT, self._listen(Expect.ANYTHING))
 
     def _ask_again(self, pending: Pending) -> list[Action]:
         said = self._session.last_said

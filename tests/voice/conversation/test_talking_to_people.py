@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from knowledge.reply import compose_reply, split_sentences
+from knowledge.reply import compose_reply, split_sentences, warnings_overview
 from voice.asr.recognizer import Alternative
 from voice.app import build_dialogue
 from voice.conversation.dialogue import State
@@ -110,7 +110,7 @@ def test_a_typed_line_is_never_confirmed_nor_read_back():
         assert not any(s.startswith("I heard:") and "Is that right" in s for s in say.sentences)
 
 
-@pytest.mark.parametrize("kind,second", [("safety", "which"), ("sign", "answer"), ("read_back", "prompt")])
+@pytest.mark.parametrize("kind,second", [("safety", "prompt"), ("sign", "answer"), ("read_back", "prompt")])
 def test_a_yes_no_question_answered_unclearly_is_asked_once_more_then_decided_safely(kind, second):
     person = Person()
     if kind == "safety":
@@ -126,6 +126,30 @@ def test_a_yes_no_question_answered_unclearly_is_asked_once_more_then_decided_sa
     assert say.kind == second and not any("sole" in s for s in say.sentences)
     if kind == "sign":
         assert advice("cannot_bear_weight") in say.sentences
+    if kind == "safety":
+        assert say.sentences == (PROMPTS.safety_unclear,) and person.d.state == State.READY
+
+
+def test_guided_safety_check_answered_unclearly_still_gives_the_explanation():
+    person = Person()
+    not_understood(person)
+    not_understood(person)
+    person.hear("my calf")
+    person.hear("sole", 0.5)
+    say = person.hear("sole", 0.5)
+    assert say.sentences[0] == PROMPTS.safety_unclear
+    assert split_sentences(KB.location("calf").summary)[0] in say.sentences
+
+
+def test_which_sign_not_understood_gives_every_signs_advice_then_the_explanation():
+    person = Person()
+    not_understood(person)
+    not_understood(person)
+    person.hear("my calf")
+    person.hear("yes")
+    say = person.hear("the a knee um")
+    assert say.sentences[:len(warnings_overview(KB).sentences)] == warnings_overview(KB).sentences
+    assert split_sentences(KB.location("calf").summary)[0] in say.sentences
 
 
 def test_no_with_a_correction_after_a_sign_question_answers_the_correction():
