@@ -27,8 +27,9 @@ CASE_COLUMNS = (("word_error_rate", "WER"), ("warning_recall", "warning recall")
                 ("warning_false_alarms", "false alarms"), ("confirm_rate", "confirm rate"),
                 ("out_of_scope_accuracy", "out of scope"), ("location_recall", "locations"),
                 ("topic_hit_at_3", "topic hit@3"))
-SESSION_COLUMNS = (("warning_recall", "warning recall"), ("warning_false_alarms", "false alarms"),
-                   ("explained", "explained"), ("out_of_scope_accuracy", "out of scope"))
+SESSION_COLUMNS = (("person_word_error_rate", "person WER"), ("warning_recall", "warning recall"),
+                   ("warning_false_alarms", "false alarms"), ("explained", "explained"),
+                   ("out_of_scope_accuracy", "out of scope"))
 
 
 def run_eval(program: list[str], path: Path, engine: str, saved: Path, tts_command: str | None = None) -> dict:
