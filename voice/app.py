@@ -21,6 +21,7 @@ from voice.settings import Settings, voice_limits
 from voice.audio.format import AudioSink, AudioSource
 from voice.conversation.dialogue import Dialogue, Timing
 from voice.asr.choice import Ears, Language, build_recognizer
+from voice.audio.echo_cancel import EchoCanceller
 from voice.asr.pocketsphinx_lm.build import PackSpeech, knowledge_phrases
 from voice.conversation.commands import find_command, spoken_phrases
 from voice.session.keyboard import TypedInput, open_keyboard
@@ -105,9 +106,10 @@ def _input(settings: Settings, mode: Mode, kb: KnowledgeBase, captions: Captions
     captions.note(ears.notice)
     complete = whole_turn(kb)
 
-    def spoken(audio: AudioSource, live: bool) -> SpokenInput:
+    def spoken(audio: AudioSource, live: bool, echo: EchoCanceller | None = None) -> SpokenInput:
         return SpokenInput(audio, ears.recognizer, live=live, silence=settings.silence, complete=complete,
-                           on_utterance=recording.save if recording else None, observer=observer)
+                           on_utterance=recording.save if recording else None, observer=observer,
+                           echo_cancelled=lambda: echo is not None and echo.active)
 
     if source is None and mode.input_wav:
         from voice.audio.wavfile import WavSource
@@ -117,9 +119,42 @@ def _input(settings: Settings, mode: Mode, kb: KnowledgeBase, captions: Captions
         return spoken(source, live=False), None
     from voice.audio.devices import MicrophoneSource
 
+    echo = _echo_canceller(settings, captions, stack)
     microphone = MicrophoneSource(settings.input_device)
     stack.callback(microphone.close)
-    return spoken(microphone, live=True), microphone.reopen
+
+    def reopen() -> None:
+        if echo is not None:
+            _restart_echo_canceller(echo, captions)
+        microphone.reopen()
+
+    return spoken(microphone, live=True, echo=echo), reopen
+
+
+HALF_DUPLEX = "I can't listen while I speak ({}): press Space or Escape to cut me off."
+FULL_DUPLEX = "Echo cancelling is on: you can talk while I speak, and say stop to cut me off."
+
+
+def _echo_canceller(settings: Settings, captions: Captions, stack: ExitStack) -> EchoCanceller | None:
+    """The sound server's echo canceller when it can run (said once in the captions), else half duplex."""
+    if settings.input_device is not None or settings.output_device is not None:
+        captions.note(HALF_DUPLEX.format("a device was chosen by name, so the sound server's echo canceller is not used"))
+        return None
+    echo = EchoCanceller()
+    stack.callback(echo.close)
+    problem = echo.start()
+    captions.note(HALF_DUPLEX.format(problem) if problem else FULL_DUPLEX)
+    return echo
+
+
+def _restart_echo_canceller(echo: EchoCanceller, captions: Captions) -> None:
+    """After the microphone vanished: bring the canceller back with the sound server, say if that changed."""
+    was_active = echo.active
+    problem = echo.restart()
+    if problem and was_active:
+        captions.note(HALF_DUPLEX.format(problem))
+    elif not problem and not was_active:
+        captions.note(FULL_DUPLEX)
 
 
 def build_ears(kb: KnowledgeBase, engine: str = "auto", model: str | None = None,
@@ -161,8 +196,10 @@ def _speaker(settings: Settings, mode: Mode, stack: ExitStack, sink: AudioSink |
 
         sink = SpeakerSink(settings.output_device)
     stack.callback(sink.close)
-    return Speaker(Pyttsx3Synthesizer(rate=settings.rate, volume=settings.volume, voice=settings.voice),
-                   ObservedSink(sink, observer), pronunciations)
+    speaker = Speaker(Pyttsx3Synthesizer(rate=settings.rate, volume=settings.volume, voice=settings.voice),
+                      ObservedSink(sink, observer), pronunciations)
+    stack.callback(speaker.close)
+    return speaker
 
 
 

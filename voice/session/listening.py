@@ -12,6 +12,7 @@ from typing import Protocol
 from voice.asr.endpointing import TurnPolicy
 from voice.asr.recognizer import Recognizer, Transcript
 from voice.asr.utterances import TurnEvent, UtteranceEnded, UtteranceStream
+from voice.audio.echo_cancel import ResidualEchoGate
 from voice.audio.format import AudioSource, SAMPLE_RATE
 from voice.conversation.events import Expect, Heard, Listen, NoInput
 from voice.session.observer import SessionObserver, Unobserved
@@ -97,6 +98,7 @@ class SpokenInput:
         self._echo_cancelled = echo_cancelled
         self._block = int(SAMPLE_RATE * BLOCK_SECONDS)
         self._events: list[TurnEvent] = []  # heard after the utterance the last listen returned
+        self._gate = ResidualEchoGate()
 
     @property
     def duplex(self) -> bool:
@@ -131,7 +133,7 @@ class SpokenInput:
         self._stream.policy = turn_policy(self.silence, Expect.ANYTHING, self._complete)
         started = False
         while True:
-            heard = self._next()
+            heard = self._next(speaking=playing())
             if heard is not None:
                 return heard
             if not started and self.recognizer.partial():
@@ -140,7 +142,7 @@ class SpokenInput:
             if not started and not playing():
                 return None
 
-    def _next(self) -> Heard | EndOfInput | None:
+    def _next(self, speaking: bool = False) -> Heard | EndOfInput | None:
         """Feed one block through the endpointer: an utterance when one ended, EndOfInput, or None."""
         heard = self._pending_heard()
         if heard is not None:
@@ -149,7 +151,10 @@ class SpokenInput:
         if not pcm:
             ended = self._stream.flush()
             return self._utterance(ended) if ended and ended.transcript.text else EndOfInput()
-        self._events += self._stream.feed(pcm)
+        if self.duplex:
+            pcm = self._gate.process(pcm, speaking)
+        if pcm:
+            self._events += self._stream.feed(pcm)
         return self._pending_heard()
 
     def _pending_heard(self) -> Heard | None:

@@ -58,6 +58,7 @@ class Speaker:
         self.pronunciations = dict(pronunciations or {})
         self._stop = threading.Event()
         self._cache: OrderedDict[tuple, SpeechAudio] = OrderedDict()
+        self._playback: Playback | None = None
 
     def set_voice(self, rate: int, volume: float) -> None:
         self.synthesizer.rate = rate
@@ -70,7 +71,8 @@ class Speaker:
     def start(self, sentences: Sequence[str]) -> Playback:
         """Begin saying `sentences` and return at once."""
         self._stop.clear()
-        return Playback(lambda: self._speak(tuple(sentences)))
+        self._playback = Playback(lambda: self._speak(tuple(sentences)))
+        return self._playback
 
     def _speak(self, sentences: Sequence[str]) -> Spoken:
         clips: queue.Queue[SpeechAudio | None] = queue.Queue()
@@ -97,6 +99,13 @@ class Speaker:
         """Cut speech now; safe from any thread."""
         self._stop.set()
         self.sink.stop()
+
+    def close(self) -> None:
+        """Cut speech and wait for its threads: a sound device opened while the program exits
+        (PortAudio shutting down) crashes the process."""
+        self.stop()
+        if self._playback is not None:
+            self._playback.wait()
 
     def _synthesize(self, text: str) -> SpeechAudio:
         key = (text, self.synthesizer.rate, round(self.synthesizer.volume, 3), getattr(self.synthesizer, "voice", None))

@@ -214,3 +214,52 @@ def test_the_silence_setting_and_the_expected_answer_shape_the_turn():
     assert turns("my knee hurts", Expect.DESCRIPTION, silence=0.8) == 1
     assert turns("yes", Expect.YES_NO, silence=0.8) == 2  # a short answer ends after a shorter pause
     assert turns("my knee is swollen", Expect.DESCRIPTION, silence=0.8, complete=lambda w: True) == 2
+
+
+class DuplexInput(ScriptedInput):
+    """Hears the scripted `during` utterances while the assistant speaks, one per Say."""
+
+    duplex = True
+
+    def __init__(self, during, *script):
+        super().__init__(*script)
+        self.during = list(during)
+
+    def listen_during(self, playing, on_speech):
+        heard = self.during.pop(0) if self.during else None
+        if heard is not None:
+            on_speech()
+        return heard
+
+
+class StoppableSpeaker(RecordingSpeaker):
+    def __init__(self):
+        super().__init__()
+        self.stops = 0
+
+    def stop(self):
+        self.stops += 1
+
+
+def duplex_assistant(user_input):
+    bot, _, out = assistant(user_input)
+    bot.speaker = StoppableSpeaker()
+    return bot, bot.speaker, out
+
+
+def test_speech_over_the_answer_cuts_it_and_is_the_persons_turn():
+    answer_then_more = DuplexInput([None, Heard("tell me more")], Heard("my kneecap aches on stairs"))
+    bot, speaker, out = duplex_assistant(answer_then_more)
+    bot.run()
+    assert speaker.stops >= 1
+    assert "You: tell me more" in out.getvalue()
+    more = speaker.said[-1]
+    assert more != speaker.said[1] and more[0] not in speaker.said[1]  # the longer explanation, not the answer again
+
+
+def test_stop_said_over_the_answer_ends_it_and_listens():
+    stopped = DuplexInput([None, Heard("stop")], Heard("my kneecap aches on stairs"))
+    bot, speaker, out = duplex_assistant(stopped)
+    bot.run()
+    assert speaker.stops >= 1 and "You: stop" in out.getvalue()
+    assert len(speaker.said) == 2  # greeting, answer (cut); nothing said after "stop"
