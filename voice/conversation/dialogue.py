@@ -183,14 +183,19 @@ class Dialogue(YesNo):
         return self._answer(self._with_fallback(self._session.context or Match("")))
 
     def _on_place(self, utterance: Utterance) -> list[Action]:
-        """Guided: the answer to "where does it hurt most" (a sign said with it is advised at once)."""
-        found = utterance.match if utterance.understanding else Match(utterance.text)
+        """Guided: the answer to "where does it hurt most" (a sign said with it is advised at once).
+
+        A barely heard answer names no place: "I don't know" misheard must not pick one.
+        """
+        understood = utterance.understanding
+        found = understood.match if understood and not understood.unsure else Match(utterance.text)
         if found.warnings:
             return self._answer(found)
         return self._place_chosen(found.locations[0] if found.locations else None)
 
     def _on_sign(self, utterance: Utterance) -> list[Action]:
-        found = utterance.match if utterance.understanding else None
+        understood = utterance.understanding
+        found = understood.match if understood and not understood.unsure else None
         return self._sign_named(found if found and found.warnings else None)
 
     # --- descriptions -----------------------------------------------------------------------

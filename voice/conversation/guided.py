@@ -57,7 +57,8 @@ class Guided(Turns):
     def _ask_which_sign(self, explanation: Match | None) -> list[Action]:
         session = self._session
         session.state, session.explain_next = State.WHICH_SIGN, explanation
-        sentence = self._prompts.which_sign.format(signs=self._prompts.spoken_list(self._choices()))
+        signs = tuple(w.title.lower() for w in self._kb.warnings) if self._kb is not None else ()
+        sentence = self._prompts.which_sign.format(signs=self._prompts.spoken_list(signs))
         return self._say((sentence,), Kind.WHICH, self._listen_here(), about=self._warning_ids)
 
     def _sign_named(self, found: Match | None) -> list[Action]:
@@ -76,9 +77,9 @@ class Guided(Turns):
 
     def _choices(self) -> tuple[str, ...]:
         if self._session.state == State.GUIDED:
-            return self._places()
+            return self._places() + self._prompts.not_sure_answers
         if self._session.state == State.WHICH_SIGN and self._kb is not None:
-            return tuple(w.title.lower() for w in self._kb.warnings)
+            return tuple(w.title.lower() for w in self._kb.warnings) + self._prompts.not_sure_answers
         return ()
 
     def _places(self) -> tuple[str, ...]:

@@ -55,6 +55,7 @@ class Prompts:
     polite: str
     hello: str
     guided_where: str
+    not_sure_answers: tuple[str, ...]
     place_reading: str
     sign_reading: str
     safety_unclear: str
@@ -94,6 +95,7 @@ def load_prompts(path: Path = PROMPTS_FILE) -> Prompts:
         _check_placeholders(path, key, value)
     values: dict[str, Any] = dict(raw)
     values["help"] = _sentences(path, "help", raw["help"])
+    values["not_sure_answers"] = _sentences(path, "not_sure_answers", raw["not_sure_answers"])
     for key in ("describe_prompts", "after_answer_prompts", "yes_no_prompts"):
         modes = raw[key]
         if not isinstance(modes, dict) or set(modes) != {"spoken", "typed"}:
@@ -105,7 +107,7 @@ def load_prompts(path: Path = PROMPTS_FILE) -> Prompts:
         values["voice"] = {name: VoiceWords(**words) for name, words in raw["voice"].items()}
     except TypeError as error:
         raise VoiceError(f"{path}: voice: {error}") from None
-    for key in names - {"help", "yes_no_prompts", "describe_prompts", "after_answer_prompts", "voice"}:
+    for key in names - {"help", "not_sure_answers", "yes_no_prompts", "describe_prompts", "after_answer_prompts", "voice"}:
         if not isinstance(raw[key], str) or not raw[key].strip():
             raise VoiceError(f"{path}: {key}: expected one sentence")
     return Prompts(**values)

@@ -421,3 +421,12 @@ def test_a_keyboard_conversation_never_speaks_of_microphones_or_reads_back(lines
         person.hear(line, typed=True)
     spoken = person.spoken().lower()
     assert "microphone" not in spoken and "is that right" not in spoken and "did you say" not in spoken
+
+
+def test_a_barely_heard_guided_answer_names_no_place():
+    person = Person()
+    not_understood(person)
+    not_understood(person)
+    assert "not sure" in person.listen.answers
+    say = person.hear("vital sole", 0.2)
+    assert say.sentences[0] == KB.domain.out_of_scope and person.d.state == State.READY
