@@ -4,8 +4,10 @@ The first answer is short, about 20 seconds at the default rate, because the peo
 cannot press a key to skip and must wait for the end to speak again (answers of 120 to 140 words,
 30 to 50 s, were measured before). An emergency gets only what to do now. Otherwise a warning
 sign's advice comes first; an urgent one stands alone with what to do; else one explanation of the
-places said follows, then the notice and the offer of more. Everything else waits for "tell me
-more". Sentences are kept separate so speech can start on the first while the rest is synthesised.
+places said follows, then the notice and the offer of more, or instead of the offer the question the
+dialogue asks next (its safety check: one question at a time, and it counts in the budget, since a
+person hears it as part of the same answer). Everything else waits for "tell me more". Sentences are
+kept separate so speech can start on the first while the rest is synthesised.
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ from knowledge.model import KnowledgeBase, Match, Reply, WarningSign
 DEFAULT_EMERGENCY_NUMBER = "your local emergency number"
 OFFER_MORE = "Say tell me more to hear more."  # the README's "tell me more" command, one wording everywhere
 URGENT_LEAD = "Important: what you describe needs medical attention."
-FIRST_ANSWER_WORDS = 50  # about 20 s at 160 words a minute, notice and offer included
+FIRST_ANSWER_WORDS = 50  # about 20 s at 160 words a minute, notice and offer (or question) included
+MAX_FIRST_ANSWER_WORDS = 55  # the most a place named may stretch it to (the longest place sentence is 28 words)
 MAX_PLACES = 2  # places explained in the first answer; further ones wait for "tell me more"
 SECOND_TOPIC_SHARE = 0.75  # a second explanation is given only when it scores close to the first
 
@@ -25,8 +28,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def compose_reply(match: Match, kb: KnowledgeBase, emergency_number: str = DEFAULT_EMERGENCY_NUMBER,
-                  crisis_line: str = "") -> Reply:
-    """The spoken answer to `match`."""
+                  crisis_line: str = "", question: str = "") -> Reply:
+    """The spoken answer to `match`; a `question` ends an explanation in place of the offer of more."""
     domain = kb.domain
     if match.emergency:
         return emergency_reply(kb, match.emergency, emergency_number, crisis_line)
@@ -37,9 +40,11 @@ def compose_reply(match: Match, kb: KnowledgeBase, emergency_number: str = DEFAU
     if not blocks and not signs:
         return Reply((f"I heard: {match.text.strip()}.", domain.no_match,
                       f"For example, say: {domain.example}", f"Or say: {domain.second_example}"))
-    first, more = _first_answer(signs, blocks, kb.notice)
     urgent = bool(signs) and signs[0].urgency == "urgent"  # its advice stands alone
-    sentences = first + [kb.notice] + ([OFFER_MORE] if more and not urgent else [])
+    ask = bool(question) and not signs
+    closing = [question] if ask else [] if urgent else [OFFER_MORE]
+    first, more = _first_answer(signs, blocks, word_count([kb.notice, *closing]))
+    sentences = first + [kb.notice] + (closing if ask or more else [])
     return Reply(tuple(sentences), tuple(more), match.warnings)
 
 
@@ -76,8 +81,9 @@ def word_count(sentences: list[str]) -> int:
     return sum(len(s.split()) for s in sentences)
 
 
-def _first_answer(signs: list[WarningSign], blocks: list[_Block], notice: str) -> tuple[list[str], list[str]]:
-    """(what is said first, what waits for "tell me more"), within FIRST_ANSWER_WORDS."""
+def _first_answer(signs: list[WarningSign], blocks: list[_Block], closing: int) -> tuple[list[str], list[str]]:
+    """(what is said first, what waits for "tell me more"): the content around `closing` words of
+    notice and offer or question, within FIRST_ANSWER_WORDS."""
     first: list[str] = []
     more: list[str] = []
     if signs:
@@ -86,23 +92,34 @@ def _first_answer(signs: list[WarningSign], blocks: list[_Block], notice: str) -
         more = [s for sign in signs[1:] for s in split_sentences(sign.advice)]
         if lead.urgency == "urgent":  # alone with what to do
             return first, more + [s for block in blocks for s in block.sentences]
-    # Each place the person named is owed its heading and first sentence, and the first explanation
-    # at least one sentence, however the budget stands; what is left of it goes in order.
-    owed, places = [], 0
+    # The first explanation is owed its first sentence (and a place its heading) however the budget
+    # stands; each further place named is owed as much while the answer stays within
+    # MAX_FIRST_ANSWER_WORDS. Then, within the budget, the first sentence of each other explanation
+    # (what the person said is worth more than depth on one thing), then further sentences in order.
+    taken, places = [], 0
     for block in blocks:
-        owed.append(2 if block.place and places < MAX_PLACES and not signs else 1 if not (first or owed) else 0)
+        words = word_count(first) + sum(word_count(b.sentences[:n]) for b, n in zip(blocks, taken))
+        named = block.place and places < MAX_PLACES and not signs
+        fits = words + word_count(block.sentences[:block.opening]) <= MAX_FIRST_ANSWER_WORDS - closing
+        taken.append(block.opening if (not first and not taken) or (named and fits) else 0)
         places += block.place
-    budget = FIRST_ANSWER_WORDS - word_count([notice, OFFER_MORE])
+    budget = FIRST_ANSWER_WORDS - closing
+
+    def grown(number: int, size: int) -> bool:
+        """Whether block `number` may say its first `size` sentences within the budget."""
+        sizes = taken[:number] + [size] + taken[number + 1:]
+        return size <= len(blocks[number].sentences) and (
+            word_count(first) + sum(word_count(b.sentences[:n]) for b, n in zip(blocks, sizes)) <= budget)
+
     for number, block in enumerate(blocks):
-        still_owed = sum(word_count(b.sentences[:n]) for b, n in zip(blocks[number + 1:], owed[number + 1:]))
-        taken = owed[number]
-        while taken < len(block.sentences) and (
-                word_count(first + block.sentences[:taken + 1]) + still_owed <= budget):
-            taken += 1
-        if block.place and taken == 1:  # never a heading alone
-            taken = 0
-        first += block.sentences[:taken]
-        more += block.sentences[taken:]
+        if not taken[number] and grown(number, block.opening):
+            taken[number] = block.opening
+    for number, block in enumerate(blocks):
+        while taken[number] and grown(number, taken[number] + 1):
+            taken[number] += 1
+    for block, n in zip(blocks, taken):
+        first += block.sentences[:n]
+        more += block.sentences[n:]
     return first, more
 
 
@@ -112,6 +129,11 @@ class _Block:
 
     sentences: list[str]
     place: bool = False
+
+    @property
+    def opening(self) -> int:
+        """The fewest sentences it is said with: a place's heading never stands alone."""
+        return 2 if self.place else 1
 
 
 def _explanations(match: Match, kb: KnowledgeBase) -> list[_Block]:

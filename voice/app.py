@@ -90,7 +90,8 @@ def build_dialogue(kb: KnowledgeBase, settings: Settings = Settings(), keyboard:
     """
     return Dialogue(
         understand or Matcher(kb).match,
-        lambda found: compose_reply(found, kb, settings.emergency_number, settings.crisis_line or ""),
+        lambda found, question="": compose_reply(found, kb, settings.emergency_number, settings.crisis_line or "",
+                                                 question),
         warning_signs=warnings_overview(kb).sentences, kb=kb, kiosk=settings.kiosk,
         keyboard=keyboard, speech=speech, limits=voice_limits(settings),
         timing=Timing(listen=settings.listen_timeout, idle=settings.idle_timeout),

@@ -1,9 +1,10 @@
 """Replies: warning advice first, a notice always, short sentences for speech."""
 import pytest
 
-from knowledge.reply import FIRST_ANSWER_WORDS, OFFER_MORE, URGENT_LEAD, split_sentences, warnings_overview, word_count
+from knowledge.reply import (MAX_FIRST_ANSWER_WORDS, OFFER_MORE, URGENT_LEAD, compose_reply, split_sentences,
+                            warnings_overview, word_count)
 from voice.conversation.commands import Command, find_command
-from bundled import KB, reply_to
+from bundled import KB, match, reply_to
 
 
 def test_warning_advice_comes_first_and_urgent_is_clear():
@@ -59,8 +60,17 @@ def _descriptions() -> list[str]:
 def test_first_answers_are_short(text):
     """FIRST_ANSWER_WORDS is a budget a place the person named may overrun by a few words, never more."""
     reply = reply_to(text)
-    assert word_count(list(reply.sentences)) <= FIRST_ANSWER_WORDS + 5, reply.text
+    assert word_count(list(reply.sentences)) <= MAX_FIRST_ANSWER_WORDS, reply.text
     assert KB.notice in reply.sentences
+
+
+@pytest.mark.parametrize("text", _descriptions())
+def test_a_question_ends_the_first_answer_instead_of_the_offer_and_counts_in_it(text):
+    question = KB.domain.safety_question
+    reply = compose_reply(match(text), KB, question=question)
+    assert word_count(list(reply.sentences)) <= MAX_FIRST_ANSWER_WORDS, reply.text
+    if not reply.warning_ids:  # a sign's advice is given instead of the question
+        assert reply.sentences[-2:] == (KB.notice, question)
 
 
 def test_an_urgent_sign_stands_alone_with_what_to_do():

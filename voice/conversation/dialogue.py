@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import Protocol
 
 from knowledge.model import Domain, KnowledgeBase, Match, Reply
 from knowledge.understanding import MIN_CONFIDENCE
@@ -34,6 +35,12 @@ from voice.conversation.utterance import Utterance, classify, printable
 __all__ = ["Dialogue", "State", "Timing", "VoiceLimits", "printable"]
 
 
+class Respond(Protocol):
+    """The answer to a match; given a `question`, the answer ends with it instead of the offer of more."""
+
+    def __call__(self, found: Match, question: str = "") -> Reply: ...
+
+
 class Dialogue(YesNo):
     """The conversation for one assistant; see the module docstring for the contract with the loop.
 
@@ -46,7 +53,7 @@ class Dialogue(YesNo):
     def __init__(
         self,
         understand: Callable[[str], Match],
-        respond: Callable[[Match], Reply],
+        respond: Respond,
         *,
         warning_signs: Sequence[str],
         kb: KnowledgeBase | None = None,
@@ -238,18 +245,21 @@ class Dialogue(YesNo):
             session.failures += 1
             if session.failures >= 2 and self._kb is not None:
                 return self._ask_where()
-        reply = self._respond(replace(found, text=self._excerpt(found.text)))
-        session.last_reply, session.more_said = reply, False
         if found.warnings:
             session.safety_done = True
+        # The safety check closes the first explanation in place of the offer of more, within its budget.
+        question = self._safety_question if found.topics and not session.safety_done else ""
+        excerpt = replace(found, text=self._excerpt(found.text))
+        reply = self._respond(excerpt, question=question) if question else self._respond(excerpt)
+        session.last_reply, session.more_said = reply, False
         if not found.out_of_scope and not (found.topics or found.warnings):
             # The reply says what was understood and gives examples; expect a fresh description.
             return self._say(reply.sentences, Kind.NO_MATCH, self._listen(Expect.DESCRIPTION))
         if found.topics:
             session.failures = 0
-        if found.topics and not session.safety_done and self._safety_question:
+        if question and reply.sentences[-1:] == (question,):
             session.safety_done = True
-            return self._ask(Pending(Question.SAFETY, self._safety_question), Kind.ANSWER, before=reply.sentences,
+            return self._ask(Pending(Question.SAFETY, question), Kind.ANSWER, before=reply.sentences[:-1],
                              about=self._warning_ids)
         return self._say(reply.sentences, Kind.ANSWER, self._listen(Expect.ANYTHING))
 

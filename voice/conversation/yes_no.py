@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from knowledge.model import Match
+from knowledge.reply import OFFER_MORE
 from voice.conversation.events import Action, Expect, Kind
 from voice.conversation.guided import Guided
 from voice.conversation.session import Pending, Question, State
@@ -53,7 +54,12 @@ class YesNo(Guided):
             return self._ask_which_sign(pending.match)
         if pending.match is not None:
             return self._answer(pending.match)
-        return self._say((self._prompts.safety_no,), Kind.PROMPT, self._listen(Expect.ANYTHING))
+        return self._say((self._prompts.safety_no,) + self._offer_more(), Kind.PROMPT, self._listen(Expect.ANYTHING))
+
+    def _offer_more(self) -> tuple[str, ...]:
+        """The offer the safety check took the place of, when the answer before it left more to say."""
+        reply = self._session.last_reply
+        return (OFFER_MORE,) if reply is not None and reply.more else ()
 
     def _safety_unclear(self, pending: Pending) -> list[Action]:
         session = self._session
@@ -61,6 +67,7 @@ class YesNo(Guided):
         said = (self._prompts.safety_unclear,)
         if pending.match is not None:
             return self._said_first(said, self._answer(pending.match))
+        said += self._offer_more()
         return self._say(said, Kind.PROMPT, self._listen(Expect.ANYTHING))
 
     def _ask_again(self, pending: Pending) -> list[Action]:

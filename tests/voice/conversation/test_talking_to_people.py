@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from knowledge.reply import compose_reply, split_sentences, warnings_overview
+from knowledge.reply import MAX_FIRST_ANSWER_WORDS, OFFER_MORE, compose_reply, split_sentences, warnings_overview, word_count
 from voice.asr.recognizer import Alternative
 from voice.app import build_dialogue
 from voice.conversation.dialogue import State
@@ -127,7 +127,7 @@ def test_a_yes_no_question_answered_unclearly_is_asked_once_more_then_decided_sa
     if kind == "sign":
         assert advice("cannot_bear_weight") in say.sentences
     if kind == "safety":
-        assert say.sentences == (PROMPTS.safety_unclear,) and person.d.state == State.READY
+        assert say.sentences == (PROMPTS.safety_unclear, OFFER_MORE) and person.d.state == State.READY
 
 
 def test_guided_safety_check_answered_unclearly_still_gives_the_explanation():
@@ -233,10 +233,40 @@ def test_the_safety_check_ends_the_first_explanation_once_per_conversation():
     say = person.hear("my kneecap aches when i climb stairs")
     assert say.kind == "answer" and say.sentences[-1] == person.d._domain.safety_question
     assert set(say.about) == set(WARNING_IDS) and person.listen.expect == Expect.YES_NO
+    assert OFFER_MORE not in say.sentences  # one question at a time: the offer waits for the answer
     say = person.hear("no")
-    assert say.sentences[0] == PROMPTS.safety_no
+    assert say.sentences == (PROMPTS.safety_no, OFFER_MORE)
     say = person.hear("pain at the back of my thigh when i run")
     assert person.d._domain.safety_question not in say.sentences
+
+
+def test_the_safety_question_names_every_warning_sign():
+    assert set(match(KB.domain.safety_question).warnings) == set(WARNING_IDS)
+
+
+def _fixture_descriptions() -> list[str]:
+    import yaml
+    from paths import AUDIO, CASES
+
+    files = [AUDIO / "cases.yaml", *sorted(CASES.glob("*.yaml"))]
+    cases = [c for f in files for c in yaml.safe_load(f.read_text())["cases"]]
+    return sorted({c["say"] for c in cases if c.get("topics") or c.get("locations") or c.get("warnings")})
+
+
+def test_every_first_answer_with_its_question_is_about_twenty_seconds():
+    """What a person hears after describing it (a follow-up answered "not sure", a check "yes")
+    is at most MAX_FIRST_ANSWER_WORDS, the safety question included; measured median 40 words."""
+    texts = _fixture_descriptions()
+    assert len(texts) > 500
+    for text in texts:
+        person = Person()
+        say = person.hear(text)
+        for _ in range(3):
+            if say is None or say.kind not in ("question", "check", "confirm"):
+                break
+            say = person.hear("yes" if person.listen.expect == Expect.YES_NO else "not sure")
+        assert say is not None, text
+        assert word_count(list(say.sentences)) <= MAX_FIRST_ANSWER_WORDS, (text, say.sentences)
 
 
 def test_no_safety_check_once_a_sign_was_raised():
