@@ -93,29 +93,31 @@ def _first_answer(signs: list[WarningSign], blocks: list[_Block], closing: int) 
         if lead.urgency == "urgent":  # alone with what to do
             return first, more + [s for block in blocks for s in block.sentences]
     # The first explanation is owed its first sentence (and a place its heading) however the budget
-    # stands; each further place named is owed as much while the answer stays within
-    # MAX_FIRST_ANSWER_WORDS. Then, within the budget, the first sentence of each other explanation
-    # (what the person said is worth more than depth on one thing), then further sentences in order.
-    taken, places = [], 0
-    for block in blocks:
-        words = word_count(first) + sum(word_count(b.sentences[:n]) for b, n in zip(blocks, taken))
-        named = block.place and places < MAX_PLACES and not signs
-        fits = words + word_count(block.sentences[:block.opening]) <= MAX_FIRST_ANSWER_WORDS - closing
-        taken.append(block.opening if (not first and not taken) or (named and fits) else 0)
-        places += block.place
-    budget = FIRST_ANSWER_WORDS - closing
+    # stands; each further place named, then each other explanation, gets as much while the answer
+    # stays within MAX_FIRST_ANSWER_WORDS (what the person said is worth more than depth on one
+    # thing: a place's sentence alone crowded out the topic that explains it); further sentences
+    # follow in order within FIRST_ANSWER_WORDS.
+    taken = [0] * len(blocks)
 
-    def grown(number: int, size: int) -> bool:
-        """Whether block `number` may say its first `size` sentences within the budget."""
+    def grown(number: int, size: int, limit: int) -> bool:
+        """Whether block `number` may say its first `size` sentences within `limit` words in all."""
         sizes = taken[:number] + [size] + taken[number + 1:]
         return size <= len(blocks[number].sentences) and (
-            word_count(first) + sum(word_count(b.sentences[:n]) for b, n in zip(blocks, sizes)) <= budget)
+            word_count(first) + sum(word_count(b.sentences[:n]) for b, n in zip(blocks, sizes)) + closing <= limit)
 
+    if blocks and not first:
+        taken[0] = blocks[0].opening
+    places = 0
     for number, block in enumerate(blocks):
-        if not taken[number] and grown(number, block.opening):
+        if not taken[number] and block.place and places < MAX_PLACES and not signs and grown(
+                number, block.opening, MAX_FIRST_ANSWER_WORDS):
+            taken[number] = block.opening
+        places += block.place
+    for number, block in enumerate(blocks):
+        if not taken[number] and grown(number, block.opening, MAX_FIRST_ANSWER_WORDS):
             taken[number] = block.opening
     for number, block in enumerate(blocks):
-        while taken[number] and grown(number, taken[number] + 1):
+        while taken[number] and grown(number, taken[number] + 1, FIRST_ANSWER_WORDS):
             taken[number] += 1
     for block, n in zip(blocks, taken):
         first += block.sentences[:n]
