@@ -257,10 +257,10 @@ class Dialogue(YesNo):
             return self._say(reply.sentences, Kind.NO_MATCH, self._listen(Expect.DESCRIPTION))
         if found.topics:
             session.failures = 0
-        if question and reply.sentences[-1:] == (question,):
+        if question:  # asked even by a `respond` that left it out: the check is never lost
             session.safety_done = True
-            return self._ask(Pending(Question.SAFETY, question), Kind.ANSWER, before=reply.sentences[:-1],
-                             about=self._warning_ids)
+            before = reply.sentences[:-1] if reply.sentences[-1:] == (question,) else reply.sentences
+            return self._ask(Pending(Question.SAFETY, question), Kind.ANSWER, before=before, about=self._warning_ids)
         return self._say(reply.sentences, Kind.ANSWER, self._listen(Expect.ANYTHING))
 
     def _emergency(self, found: Match) -> list[Action]:
