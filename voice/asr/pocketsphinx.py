@@ -69,17 +69,14 @@ class PocketSphinxRecognizer:
             self._open = True
             self._refits = [int(s * SAMPLE_RATE) * SAMPLE_WIDTH for s in CMN_REFIT_SECONDS]
             self._restart_decoding(b"")
-        while self._refits and len(self._utt_audio) + len(pcm) >= self._refits[0]:
-            cut = self._refits[0] - len(self._utt_audio)
-            self._decode(pcm[:cut])
-            pcm = pcm[cut:]
+        self._decode(pcm)
+        if self._refits and len(self._utt_audio) >= self._refits[0]:
             del self._refits[0]
             self._decoder.end_utt()
             self._set_own_cmn()
             self._restart_decoding(bytes(self._utt_audio))
             if not self._refits:
                 self._utt_audio = bytearray()
-        self._decode(pcm)
 
     def partial(self) -> str:
         if not self._open:
@@ -94,7 +91,7 @@ class PocketSphinxRecognizer:
         words = tuple(
             Word(_clean(seg.word), seg.start_frame / self._frame_rate, (seg.end_frame + 1) / self._frame_rate,
                  min(max(seg.prob, 0.0), 1.0))
-            for seg in self._decoder.seg()
+            for seg in self._decoder.seg() or ()
             if _is_word(seg.word)
         )
         confidence = sum(w.confidence for w in words) / len(words) if words else 0.0
