@@ -15,9 +15,16 @@ class Word:
     confidence: float = 1.0
 
 
+MAX_ALTERNATIVES = 8  # PocketSphinx's top 8 held the right words in every checked mishearing
+
+
 @dataclass(frozen=True)
 class Alternative:
-    """Another guess at the same utterance, with the recogniser's score (higher is likelier)."""
+    """Another guess at the same utterance, with the recogniser's score (higher is likelier).
+
+    Scores are natural-log likelihoods against the engine's likeliest guess: 0 is as likely,
+    -1 about a third as likely. Engines score differently; compare scores within one transcript.
+    """
 
     text: str
     score: float = 0.0
@@ -25,7 +32,10 @@ class Alternative:
 
 @dataclass(frozen=True)
 class Transcript:
-    """What a recogniser heard in one utterance: the best guess first, then its alternatives."""
+    """What a recogniser heard in one utterance: the best guess, then up to MAX_ALTERNATIVES others.
+
+    `alternatives` never repeat `text`; each word's `confidence` is its posterior probability.
+    """
 
     text: str
     words: tuple[Word, ...] = ()

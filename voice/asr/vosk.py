@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from voice.asr.recognizer import Transcript, Word
+from voice.asr.recognizer import MAX_ALTERNATIVES, Transcript
+from voice.asr.vosk_results import Guess, parse_segment, partial_text, transcript
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
 from voice.errors import VoiceError
 from voice.asr.vosk_model import check_model_dir
@@ -106,6 +107,7 @@ class VoskRecognizer:
             raise VoiceError(f"Vosk could not start recognising with {self.model.path} ({exc}): "
                              f"{REDOWNLOAD_HINT}.") from exc
         recognizer.SetWords(True)
+        recognizer.SetMaxAlternatives(MAX_ALTERNATIVES + 1)  # the best one, then the others
         self._grammar = grammar or None
         self._recognizer = recognizer
         self._origin = self._now()  # libvosk counts time from when its recogniser was made
@@ -122,35 +124,27 @@ class VoskRecognizer:
                              f"at {self.sample_rate} Hz.") from exc
         self._fed += len(pcm) // SAMPLE_WIDTH
         if segment_ended:
-            self._words.extend(self._parse(self._recognizer.Result()))
+            self._segments.append(parse_segment(self._recognizer.Result(), self._origin))
 
     def partial(self) -> str:
-        pending = json.loads(self._recognizer.PartialResult()).get("partial", "")
-        return " ".join([word.text for word in self._words] + ([pending] if pending else []))
+        pending = partial_text(self._recognizer.PartialResult())
+        return " ".join([guesses[0].text for guesses in self._segments if guesses] + ([pending] if pending else []))
 
     def finish(self) -> Transcript:
         """Close the utterance: everything libvosk still holds joins the closed segments."""
-        words = self._words + self._parse(self._recognizer.FinalResult())
+        self._segments.append(parse_segment(self._recognizer.FinalResult(), self._origin))
         start = self._now() if self._started is None else self._started
+        heard = transcript(self._segments, start, self.name)
         self._start_utterance()
-        relative = tuple(Word(w.text, _seconds(w.start - start), _seconds(w.end - start), w.confidence)
-                         for w in words)
-        confidence = sum(w.confidence for w in relative) / len(relative) if relative else 0.0
-        return Transcript(" ".join(w.text for w in relative), relative, confidence, self.name)
+        return heard
 
     def reset(self) -> None:
         self._recognizer.FinalResult()  # libvosk's Reset() keeps a word that is still being decoded
         self._start_utterance()
 
     def _start_utterance(self) -> None:
-        self._words: list[Word] = []  # stream times, from segments libvosk has already closed
+        self._segments: list[list[Guess]] = []  # each closed segment's guesses, on the stream clock
         self._started: float | None = None  # stream time of the utterance's first audio
-
-    def _parse(self, raw: str) -> list[Word]:
-        """libvosk's JSON words, with times moved onto this object's stream clock."""
-        return [Word(item["word"], item["start"] + self._origin, item["end"] + self._origin,
-                     float(item.get("conf", 1.0)))
-                for item in json.loads(raw).get("result", [])]
 
     def _known_words(self, words: Sequence[str]) -> list[str]:
         wanted = dict.fromkeys(word.strip().lower() for word in [*words, UNKNOWN_WORD] if word.strip())
@@ -169,7 +163,3 @@ def _vosk() -> Any:
     vosk.SetLogLevel(-1)
     return vosk
 
-
-def _seconds(value: float) -> float:
-    """A time within the utterance, to the millisecond (a word begun just before it starts at 0)."""
-    return round(max(0.0, value), 3)

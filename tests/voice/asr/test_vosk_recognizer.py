@@ -15,7 +15,7 @@ import pytest
 
 from synthetic_sound import RATE, sound
 from voice.asr.endpointing import TurnPolicy
-from voice.asr.recognizer import Recognizer, Transcript
+from voice.asr.recognizer import MAX_ALTERNATIVES, Recognizer, Transcript
 from voice.asr.utterances import UtteranceEnded, UtteranceStream
 from voice.errors import VoiceError
 from voice.asr.vosk_model import ModelLocation, check_model_dir, find_model, require_model
@@ -160,6 +160,37 @@ def test_confidences_are_per_word_and_averaged(plain_model: VoskModel) -> None:
     assert len(transcript.words) == 2
     assert all(0.0 < word.confidence <= 1.0 for word in transcript.words)
     assert transcript.confidence == pytest.approx(sum(w.confidence for w in transcript.words) / 2)
+
+
+def test_alternatives_and_word_confidences_come_from_the_n_best_list(grammar_model: VoskModel) -> None:
+    """To the test model every word sounds alike, so each of the three is as likely as the others."""
+    recognizer = VoskRecognizer(grammar_model, vocabulary=["alpha", "bravo", "charlie"])
+    transcript = decode(recognizer, sound([("quiet", 0.3), ("noise", 0.4), ("quiet", 0.3), ("tone", 0.4),
+                                           ("quiet", 0.5)]))
+    assert len(transcript.words) == 2
+    assert len(transcript.alternatives) == MAX_ALTERNATIVES
+    texts = [a.text for a in transcript.alternatives]
+    assert transcript.text not in texts and len(set(texts)) == len(texts)
+    assert all(len(t.split()) == 2 and set(t.split()) <= {"alpha", "bravo", "charlie"} for t in texts)
+    assert all(a.score == pytest.approx(0.0) for a in transcript.alternatives)
+    assert all(w.confidence == pytest.approx(1 / 3, abs=0.05) for w in transcript.words)
+
+
+def test_alternatives_span_the_segments_of_one_utterance(grammar_model: VoskModel) -> None:
+    """A pause longer than libvosk's own endpoint rule splits its results; the utterance joins them."""
+    recognizer = VoskRecognizer(grammar_model, vocabulary=["alpha", "bravo", "charlie"])
+    transcript = decode(recognizer, sound([("quiet", 0.3), ("noise", 0.4), ("quiet", 1.2), ("tone", 0.4),
+                                           ("quiet", 0.5)]))
+    assert len(transcript.text.split()) == 2
+    assert transcript.words[1].start == pytest.approx(1.9, abs=TOLERANCE)
+    assert len(transcript.alternatives) == MAX_ALTERNATIVES
+    assert all(len(a.text.split()) == 2 for a in transcript.alternatives)
+
+
+def test_one_possible_reading_has_no_alternatives(plain_model: VoskModel) -> None:
+    transcript = decode(VoskRecognizer(plain_model), sound([("quiet", 0.3), ("noise", 0.4), ("quiet", 0.5)]))
+    assert transcript.text == "alpha" and transcript.alternatives == ()
+    assert transcript.words[0].confidence == 1.0
 
 
 def test_vocabulary_restricts_and_switches(grammar_model: VoskModel) -> None:

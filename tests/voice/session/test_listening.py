@@ -69,6 +69,16 @@ def test_a_recording_has_nothing_to_skip(recognizer):
     SpokenInput(Recording(), recognizer, live=False).after_speech(time.monotonic())
 
 
+def test_what_is_heard_carries_the_recognisers_other_guesses(recognizer):
+    from paths import AUDIO
+    from voice.audio.wavfile import WavSource
+
+    heard = SpokenInput(WavSource(AUDIO / "clean" / "c03.wav"), recognizer, live=False).listen(
+        Listen(Expect.DESCRIPTION, 8.0), lambda seconds: False)
+    assert isinstance(heard, Heard) and heard.alternatives
+    assert heard.text not in {a.text for a in heard.alternatives}
+
+
 @audio
 def test_listening_during_speech_hears_the_person_and_reports_the_start(virtual_audio, recognizer, shin_wav):
     started = threading.Event()
