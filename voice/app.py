@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -30,7 +30,7 @@ from voice.session.loop import Assistant
 from voice.session.observer import ObservedSink, SessionObserver, observer_from_environment
 from voice.session.recording_log import RecordingLog
 from voice.session.speaking import Speaker
-from voice.session.stop_key import StopKeyWatcher
+from voice.session.stop_key import TYPING_STOP_KEYS, StopKeyWatcher
 
 @dataclass(frozen=True)
 class Mode:
@@ -73,12 +73,25 @@ def run_assistant(settings: Settings, mode: Mode, *, source: AudioSource | None 
             if isinstance(user_input, TypedInput):
                 user_input.forget()
 
+        keys = _stop_keys(speaker is not None, mode, source, lambda: assistant.stop_speaking(), captions)
+        if keys:
+            stack.enter_context(keys)
+        if keys and isinstance(user_input, TypedInput):
+            user_input.typed_ahead = keys.take_typed
         assistant = Assistant(dialogue, user_input, speaker, captions, reopen_input=reopen, observer=observer,
-                              forget_person=forget_person)
-        if speaker and not mode.text and not mode.input_wav and source is None:
-            stack.enter_context(StopKeyWatcher(assistant.stop_speaking))
-            captions.note("Press Space or Escape to cut me off while I am speaking. Ctrl-C quits.")
+                              forget_person=forget_person, while_speaking=keys.speaking if keys else nullcontext)
         assistant.run()
+
+
+def _stop_keys(speaks: bool, mode: Mode, source: AudioSource | None, stop: Callable[[], None],
+               captions: Captions) -> StopKeyWatcher | None:
+    """The key that cuts speech: Space or Escape at the microphone, Escape while typing; none for a recording."""
+    if not speaks or mode.input_wav or source is not None:
+        return None
+    if mode.text:
+        return StopKeyWatcher(stop, TYPING_STOP_KEYS, while_speaking=True)
+    captions.note("Press Space or Escape to cut me off while I am speaking. Ctrl-C quits.")
+    return StopKeyWatcher(stop)
 
 
 def build_dialogue(kb: KnowledgeBase, settings: Settings = Settings(), keyboard: bool = False, speech: bool = True,

@@ -80,6 +80,12 @@ class SpeakerWatch:
             time.sleep(0.01)
         return None
 
+    def last_loud_before(self, moment: float) -> float | None:
+        """The end of the last loud block played before `moment`."""
+        with self._lock:
+            loud = [t for t, level in zip(self.times, self.levels) if t < moment and level > LOUD]
+        return loud[-1] if loud else None
+
     def quiet_from(self, after: float, timeout: float, quiet: float = QUIET_ENDS_SPEECH) -> float | None:
         """The end of the last loud block before `quiet` seconds of silence that come after `after`."""
         deadline = time.monotonic() + timeout
@@ -118,7 +124,8 @@ class Utterance:
 @dataclass
 class Step:
     said: str
-    ended: float  # when the person's speech truly ended (monotonic)
+    started: float  # when the person's speech started (monotonic)
+    ended: float  # when it truly ended
     reply_at: float | None = None  # first sample of the assistant's next speech
     stopped_at: float | None = None  # for "stop": when its speech stopped
 
@@ -151,8 +158,11 @@ class Run:
                 cut = f"{step.stopped_at - step.ended:.2f} s" if step.stopped_at else "not cut"
                 line = f"{step.said!r:70} end of speech -> speech stopped: {cut}"
             lines.append(line)
-        lines.append("captions:")
-        lines += [f"  {line}" for _, line in self.captions]
+        origin = self.steps[0].started if self.steps else 0.0
+        lines.append("person (seconds from the first word): " + ", ".join(
+            f"{step.said!r} {step.started - origin:.2f}-{step.ended - origin:.2f}" for step in self.steps))
+        lines.append("captions (seconds from the first word):")
+        lines += [f"  {moment - origin:6.2f}  {line}" for moment, line in self.captions]
         return "\n".join(lines)
 
 
@@ -163,12 +173,12 @@ class Person:
         self._env = env
         self._folder = folder
 
-    def say(self, utterance: Utterance) -> float:
-        """Speak now; returns (after it is over) the monotonic time its voiced part ended."""
+    def say(self, utterance: Utterance) -> Step:
+        """Speak now; returns (after it is over) when it started and when its voiced part ended."""
         started = time.monotonic()
         subprocess.run(["paplay", "--device=mic_in", "--latency-msec=20", str(utterance.wav)], env=self._env,
                        check=True, capture_output=True, timeout=60)
-        return started + utterance.voiced_end
+        return Step(utterance.text, started, started + utterance.voiced_end)
 
 
 def run_scenario(command: list[str], env: dict[str, str], folder: Path, cwd: Path | None = None,
@@ -194,23 +204,24 @@ def run_scenario(command: list[str], env: dict[str, str], folder: Path, cwd: Pat
             raise RuntimeError("the assistant never spoke its greeting:\n" + "\n".join(l for _, l in run.captions))
         watch.quiet_from(greeting, 60, quiet=1.0)
         symptom, stop, repeat, second = utterances
-        step = Step(symptom.text, person.say(symptom))
+        step = person.say(symptom)
         run.steps.append(step)
         step.reply_at = run.answer_started = watch.first_loud_after(step.ended, 15)
         if step.reply_at is None:
             return run
         _sleep_until(step.reply_at + 2.5)
-        step = Step(stop.text, person.say(stop))
+        started = time.monotonic()
+        step = person.say(stop)
         run.steps.append(step)
-        step.stopped_at = watch.quiet_from(step.ended - 0.6, answer_timeout)
+        step.stopped_at = _speech_cut(run, watch, started, answer_timeout)
         cut = step.stopped_at or time.monotonic()
         _sleep_until(cut + 1.0)
-        step = Step(repeat.text, person.say(repeat))
+        step = person.say(repeat)
         run.steps.append(step)
         step.reply_at = watch.first_loud_after(step.ended, 15)
         ended = watch.quiet_from(step.reply_at or step.ended, answer_timeout) or time.monotonic()
         _sleep_until(ended + 1.0)
-        step = Step(second.text, person.say(second))
+        step = person.say(second)
         run.steps.append(step)
         step.reply_at = watch.first_loud_after(step.ended, 15)
         time.sleep(1.0)
@@ -223,6 +234,21 @@ def run_scenario(command: list[str], env: dict[str, str], folder: Path, cwd: Pat
             assistant.kill()
         reader.join(timeout=5)
         watch.close()
+
+
+def _speech_cut(run: Run, watch: SpeakerWatch, since: float, timeout: float) -> float | None:
+    """When the answer playing at `since` stopped: before a pause, or before the next thing it says
+    (its caption is printed as that speech starts, so a read-back right after the cut is not taken
+    for more of the answer)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        said = [t for t, line in list(run.captions) if t > since and line.startswith("Assistant: ")]
+        if said:
+            return watch.last_loud_before(said[0])
+        quiet = watch.quiet_from(since, 0.05)
+        if quiet is not None:
+            return quiet
+    return None
 
 
 def _sleep_until(moment: float) -> None:

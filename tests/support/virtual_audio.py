@@ -150,6 +150,15 @@ class VirtualAudio:
             time.sleep(0.02)
         raise RuntimeError("the room-echo loopback never appeared as a sink input")
 
+    @contextmanager
+    def room_echo(self, volume: str = ROOM_ECHO_VOLUME) -> Iterator[None]:
+        """The speaker leaking into the microphone while the block runs."""
+        module = self.add_room_echo(volume)
+        try:
+            yield
+        finally:
+            self.pactl("unload-module", str(module))
+
     def modules(self, name: str) -> list[int]:
         """Indexes of the loaded modules called `name` (e.g. module-echo-cancel)."""
         rows = [line.split("\t") for line in self.pactl("list", "short", "modules").splitlines()]

@@ -6,6 +6,11 @@ what the assistant plays through its sink is the reference that is taken out of 
 This process alone is routed there (PULSE_SINK / PULSE_SOURCE, read by the ALSA pulse plugin
 when a stream opens); the person's other programs and their default devices are left alone.
 
+A silent stream plays into the canceller's speaker for as long as it runs: each time that sink
+went idle (between answers, or when an answer was cut) the canceller re-aligned its two streams,
+and the person's word that cut the answer came out garbled or empty in 2 runs of 3 (with the
+silent stream, 0 of 3).
+
 Chosen over an in-process canceller because the server knows when each sample really played:
 in a virtual room with the echo at -12 dB, the assistant's own speech came out of the cancelled
 microphone about 38 dB down, and a person talking over it was transcribed as without any echo.
@@ -43,6 +48,7 @@ class EchoCanceller:
         self._environ = os.environ if environ is None else environ
         self._module: str | None = None
         self._saved: dict[str, str | None] = {}
+        self._silence: subprocess.Popen[bytes] | None = None
         suffix = os.getpid()
         self.source_name = f"{_NAME}_mic_{suffix}"
         self.sink_name = f"{_NAME}_speaker_{suffix}"
@@ -78,6 +84,7 @@ class EchoCanceller:
             return f"the sound server would not load its echo canceller ({reason})"
         self._module = loaded.stdout.strip()
         self._route(source=self.source_name, sink=self.sink_name)
+        self._keep_playing()
         return None
 
     def restart(self) -> str | None:
@@ -86,17 +93,35 @@ class EchoCanceller:
             return None
         self._module = None
         self._unroute()
+        self._stop_playing()
         return self.start()
 
     def close(self) -> None:
         """Unload the canceller and give this process its default devices back."""
         module, self._module = self._module, None
         self._unroute()
+        self._stop_playing()
         if module is not None:
             try:
                 self._run(["unload-module", module])
             except (OSError, subprocess.SubprocessError):
                 pass  # the server is gone, and the module with it
+
+    def _keep_playing(self) -> None:
+        """Silence into the canceller's speaker, so it never goes idle (see the module docstring)."""
+        if self._run is not _pactl or shutil.which("pacat") is None:
+            return
+        with open(os.devnull, "wb") as sink, open("/dev/zero", "rb") as silence:
+            self._silence = subprocess.Popen(
+                ["pacat", "--playback", f"--device={self.sink_name}", "--raw", "--format=s16le",
+                 f"--rate={SAMPLE_RATE}", "--channels=1", "--latency-msec=100"],
+                stdin=silence, stdout=sink, stderr=sink)
+
+    def _stop_playing(self) -> None:
+        silence, self._silence = self._silence, None
+        if silence is not None:
+            silence.terminate()
+            silence.wait(timeout=PACTL_TIMEOUT)
 
     def _loaded(self) -> bool:
         try:

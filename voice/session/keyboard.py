@@ -41,12 +41,13 @@ class TypedInput:
 
     duplex = False
 
-    def __init__(self, read_line: Callable[[Poll], str | EndOfInput | None], forget: Callable[[], None]):
+    def __init__(self, read_line: Callable[[Poll, str], str | EndOfInput | None], forget: Callable[[], None]):
         self._read_line = read_line
         self._forget = forget
+        self.typed_ahead: Callable[[], str] = lambda: ""  # keys typed while the assistant spoke
 
     def listen(self, listen: Listen, poll: Poll) -> Heard | EndOfInput | None:
-        line = self._read_line(poll)
+        line = self._read_line(poll, self.typed_ahead())
         if line is None or isinstance(line, EndOfInput):
             return line
         return Heard(line.strip(), 1.0, typed=True)
@@ -100,9 +101,11 @@ class EditedLines:
         signal.signal(signal.SIGALRM, self._tick)
         threading.Thread(target=self._wake, args=(threading.get_ident(),), name="keyboard-poll", daemon=True).start()
 
-    def read(self, poll: Poll) -> str | EndOfInput | None:
-        self._poll, self._line, self._changed = poll, "", time.monotonic()
+    def read(self, poll: Poll, ahead: str = "") -> str | EndOfInput | None:
+        """The next line; `ahead` is what was already typed of it."""
+        self._poll, self._line, self._changed = poll, ahead, time.monotonic()
         prompt = self._prompt()
+        self._readline.set_pre_input_hook(self._insert(ahead) if ahead else None)
         try:
             return self._edit(_STYLE.sub("\001\\1\002", prompt))  # readline must not count the codes as columns
         except EOFError:
@@ -118,6 +121,12 @@ class EditedLines:
 
     def forget(self) -> None:
         self._readline.clear_history()
+
+    def _insert(self, text: str) -> Callable[[], None]:
+        def insert() -> None:
+            self._readline.insert_text(text)
+            self._readline.redisplay()
+        return insert
 
     def _edit(self, prompt: str) -> str:
         """readline's line; once this returns or raises, no tick raises again."""
@@ -154,7 +163,9 @@ class PipedLines:
         self._pending = b""
         self._ended = False
 
-    def read(self, poll: Poll) -> str | EndOfInput | None:
+    def read(self, poll: Poll, ahead: str = "") -> str | EndOfInput | None:
+        """The next line; `ahead` is what was already typed of it."""
+        self._pending = ahead.encode() + self._pending
         self._out.write(self._prompt())
         self._out.flush()
         started = time.monotonic()

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from voice.asr.endpointing import TurnPolicy
+from voice.asr.endpointing import COMPLETE_FACTOR, TurnPolicy
 from voice.asr.recognizer import Recognizer, Transcript
 from voice.asr.utterances import TurnEvent, UtteranceEnded, UtteranceStream
 from voice.audio.echo_cancel import ResidualEchoGate
@@ -66,6 +66,16 @@ class LiveSource(AudioSource, Protocol):
 def turn_policy(silence: float, expect: Expect, complete: Callable[[str], bool] | None = None) -> TurnPolicy:
     """When a pause ends the person's turn: the `silence` setting, shaped by what the dialogue expects."""
     return TurnPolicy(silence, short_answer=expect in _SHORT_ANSWERS, complete=complete)
+
+
+@dataclass(frozen=True)
+class OverSpeech(TurnPolicy):
+    """Over the assistant's speech people say short things ("stop", "repeat that", "louder"), and a
+    misheard "stop" is often a word that would hold the turn open ("a", "and"): the short pause
+    ends the turn whatever the last word, so the next thing they say is a turn of its own."""
+
+    def pause_after(self, words: str) -> float:
+        return self.silence * COMPLETE_FACTOR
 
 
 class SpokenInput:
@@ -127,19 +137,22 @@ class SpokenInput:
     def listen_during(self, playing: Callable[[], bool], on_speech: Callable[[], None]) -> Heard | EndOfInput | None:
         """The person's words while the assistant speaks; None when it finished with nobody speaking.
 
-        The endpointer and recogniser are not reset at the end, so speech that starts as the
-        assistant falls silent carries on into the next `listen` whole.
+        `on_speech` is called as soon as the recogniser has words for what it hears (a sound with
+        no words, such as what is left of its own voice, never cuts it). If that speech turns out
+        to have no words after all, None is returned once it is over. The endpointer and
+        recogniser are not reset at the end, so speech that starts as the assistant falls silent
+        carries on into the next `listen` whole.
         """
-        self._stream.policy = turn_policy(self.silence, Expect.ANYTHING, self._complete)
-        started = False
+        self._stream.policy = OverSpeech(self.silence)
+        cut = False
         while True:
             heard = self._next(speaking=playing())
             if heard is not None:
                 return heard
-            if not started and self.recognizer.partial():
-                started = True
+            if not cut and self._stream.in_utterance and self.recognizer.partial():
+                cut = True
                 on_speech()
-            if not started and not playing():
+            if not self._stream.in_utterance and not playing():
                 return None
 
     def _next(self, speaking: bool = False) -> Heard | EndOfInput | None:

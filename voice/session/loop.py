@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 
 from voice.session.captions import Captions
 from voice.conversation.dialogue import Dialogue, printable
@@ -27,12 +28,14 @@ SORRY = ("Sorry, something went wrong on my side. Please say that again.",)
 class Assistant:
     """One running assistant; `speaker=None` prints replies without speaking them (--mute).
 
-    `forget_person` drops what is kept about a person beyond the screen (typed history, the log's folder).
+    `forget_person` drops what is kept about a person beyond the screen (typed history, the log's folder);
+    `while_speaking()` is entered around each speech (the keyboard's stop key watches only then).
     """
 
     def __init__(self, dialogue: Dialogue, user_input: Input, speaker: Speaker | None, captions: Captions,
                  reopen_input: Callable[[], None] | None = None, sleep: Callable[[float], None] = time.sleep,
-                 observer: SessionObserver | None = None, forget_person: Callable[[], None] = lambda: None):
+                 observer: SessionObserver | None = None, forget_person: Callable[[], None] = lambda: None,
+                 while_speaking: Callable[[], AbstractContextManager[object]] = nullcontext):
         self.dialogue = dialogue
         self.input = user_input
         self.speaker = speaker
@@ -46,6 +49,7 @@ class Assistant:
         self._observer = observer or Unobserved()
         self._listened = False
         self._forget_person = forget_person
+        self._while_speaking = while_speaking
 
     def stop_speaking(self) -> None:
         """The stop key: cut speech now (called from the key-watcher thread)."""
@@ -104,21 +108,22 @@ class Assistant:
         if not self.speaker:
             return [SpeechDone()]
         self._stop_pressed = False
-        playback = self.speaker.start(sentences)
-        heard = None
-        if self.input.duplex:
-            try:
-                heard = self.input.listen_during(playback.playing, self.speaker.stop)
-            except VoiceError:
-                playback.wait()  # the answer is still worth hearing; the loop then recovers the microphone
-                raise
-        spoken = playback.wait()
+        with self._while_speaking():
+            playback = self.speaker.start(sentences)
+            heard = None
+            if self.input.duplex:
+                try:
+                    heard = self.input.listen_during(playback.playing, self.speaker.stop)
+                except VoiceError:
+                    playback.wait()  # the answer is still worth hearing; the loop then recovers the microphone
+                    raise
+            spoken = playback.wait()
         self.input.after_speech(spoken.ended_at)
         if spoken.error:
             self.captions.note(f"Speech output failed ({spoken.error}); the text above is what I said.")
         if isinstance(heard, Heard):
             self.captions.heard(printable(heard.text))
-            return [heard, SpeechDone()]  # the person spoke over the answer: their turn (the dialogue cuts it)
+            return [heard]  # the person spoke over it: their turn (the dialogue ends the speech it was in)
         if self._stop_pressed:
             self._stop_pressed = False
             return [StopKey()] if self.dialogue.speaking else []

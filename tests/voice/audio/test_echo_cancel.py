@@ -2,10 +2,8 @@
 and the gate that silences what it leaves of the assistant's own voice."""
 from __future__ import annotations
 
-import os
 import subprocess
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -19,9 +17,8 @@ RATE = 16000
 @pytest.fixture
 def room(virtual_audio):
     """The daemon with the speaker leaking into the microphone at -12 dB, as in a room."""
-    loopback = virtual_audio.add_room_echo()
-    yield virtual_audio
-    virtual_audio.pactl("unload-module", str(loopback))
+    with virtual_audio.room_echo():
+        yield virtual_audio
 
 
 @audio
