@@ -113,9 +113,10 @@ class Matcher:
             not any(_MINE in stems[max(0, p - 2):p] for p in mentions)
             or any(_ANIMALS & set(stems[max(0, p - 2):p]) for p in mentions))
         if animal or (not about_area and (other_part or not (names_topic or hinted or (warnings and personal)))):
-            return Match(text=text, out_of_scope=True, emergency=emergency)
+            return Match(text=text, out_of_scope=True, emergency=emergency, other_part=other_part)
         return Match(text=text, topics=_score_topics(hits, locations, index, home), locations=tuple(locations),
-                     warnings=tuple(warnings), about_area=about_area or names_topic, emergency=emergency)
+                     warnings=tuple(warnings), about_area=about_area or names_topic, emergency=emergency,
+                     other_part=other_part)
 
 
 def _first(hits: list[_Hit], role: str, order: list[str]) -> str | None:

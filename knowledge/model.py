@@ -187,6 +187,7 @@ class Match:
     out_of_scope: bool = False
     about_area: bool = False  # mentions the pack's area at all, even without a topic
     emergency: str | None = None  # an Emergency id: call for help now, whatever else was said
+    other_part: bool = False  # names a body part outside the area (the pack's other_body_parts)
 
 
 @dataclass(frozen=True)

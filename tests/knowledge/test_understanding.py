@@ -17,6 +17,7 @@ PHRASES = sorted({p for w in KB.warnings for p in w.phrases} | {p for t in KB.to
 class Guess:
     text: str
     score: float = 0.0
+    generic: bool = False
 
 
 def heard(text: str, confidence: float = 0.6, *others: str, typed: bool = False):
@@ -109,3 +110,48 @@ def test_evaluation_lists_confirmations_and_counts_them_for_recall_not_false_ala
     assert [r.confirm for r in summary.results] == [("cannot_bear_weight",), ()]
     scores = summary.scores()
     assert scores["warning_recall"] == 1.0 and scores["warning_false_alarms"] == 0.0 and scores["confirm_rate"] == 0.0
+
+
+def checked(text: str, confidence: float, generic: str, *others: str):
+    """Heard with the domain model, and with a generic language model as a check."""
+    return understand(text, match, confidence=confidence,
+                      alternatives=(*(Guess(o) for o in others), Guess(generic, generic=True)))
+
+
+def test_leg_words_only_the_domain_model_heard_are_not_understood():
+    understood = checked("the knee on to walk", 0.5, "tell me a joke")
+    assert understood.unsure and not understood.confirm
+
+
+def test_leg_words_both_models_heard_are_understood():
+    understood = checked("my knee hurts when i walk", 0.5, "my knee hurts when i walked")
+    assert not understood.unsure and "knee" in understood.match.locations
+
+
+def test_leg_words_heard_confidently_stand_without_the_generic_model():
+    assert not checked("my knee hurts when i walk", 0.9, "my niece hurts when i walk").unsure
+
+
+def test_a_sign_only_the_domain_model_heard_is_confirmed_not_advised():
+    understood = checked("my knee is swollen and red", 0.5, "my niece is sullen and read")
+    assert not understood.match.warnings and understood.confirm == ("swelling_redness_warmth",)
+
+
+def test_a_barely_heard_sign_only_the_domain_model_heard_is_asked_again():
+    understood = checked("my knee is swollen and red", 0.3, "many is sullen and read")
+    assert understood.unsure and not understood.match.warnings and not understood.confirm
+
+
+def test_a_sign_both_models_heard_is_advised():
+    understood = checked("my knee is swollen and red", 0.5, "my knee is swollen and read")
+    assert understood.match.warnings == ("swelling_redness_warmth",)
+
+
+def test_the_generic_guess_is_no_evidence_for_or_against_a_flip():
+    understood = checked("i can put any weight on my right leg", 0.9, "i can put any weight on my right leg")
+    assert understood.confirm == ("cannot_bear_weight",)
+
+
+def test_another_body_part_the_generic_model_heard_outweighs_fairly_confident_leg_words():
+    assert checked("my knee aches when i breathe", 0.8, "my chest aches when i breathe").unsure
+    assert not checked("my knee aches when i breathe", 0.8, "my niece aches when i breathe").unsure

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from pocketsphinx import Decoder
 
+from voice.asr.generic_check import GenericCheck
 from voice.asr.recognizer import MAX_ALTERNATIVES, Alternative, Transcript, Word
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
 from voice.asr.pocketsphinx_lm.build import DomainLM, PackSpeech, build_domain_lm, bundled_model_dir
@@ -41,8 +42,10 @@ class PocketSphinxRecognizer:
 
     name = "pocketsphinx"
 
-    def __init__(self, lm: DomainLM | None = None, sample_rate: int = SAMPLE_RATE) -> None:
-        """`lm=None` uses the generic English model in the wheel (poor for symptoms, but always there)."""
+    def __init__(self, lm: DomainLM | None = None, sample_rate: int = SAMPLE_RATE,
+                 generic_check: GenericCheck | None = None) -> None:
+        """`lm=None` uses the generic English model in the wheel (poor for symptoms, but always there).
+        `generic_check` also hears each utterance with that generic model, for its guess as an alternative."""
         if sample_rate != SAMPLE_RATE:
             raise VoiceError(f"PocketSphinx needs {SAMPLE_RATE} Hz audio, got {sample_rate} Hz; resample the input first.")
         self.lm = lm
@@ -57,6 +60,7 @@ class PocketSphinxRecognizer:
             where = lm.lm_path.parent if lm is not None else model
             raise VoiceError(f"PocketSphinx could not load its model from {where}; delete that cache folder or reinstall pocketsphinx.") from err
         self._frame_rate = int(self._decoder.config["frate"])
+        self._generic = generic_check
         self.load_time = time.perf_counter() - started
         self._open = False  # an utterance is being decoded
         self._utt_audio = bytearray()  # the current utterance, kept until its last CMN refit
@@ -68,7 +72,7 @@ class PocketSphinxRecognizer:
                      speech: PackSpeech = PackSpeech()) -> "PocketSphinxRecognizer":
         """A recogniser whose language model is built (or taken from the cache) for these phrases and
         the knowledge pack's speech section."""
-        return cls(build_domain_lm(phrases, cache_dir, speech=speech))
+        return cls(build_domain_lm(phrases, cache_dir, speech=speech), generic_check=GenericCheck())
 
     def accept(self, pcm: bytes) -> None:
         if not self._open:
@@ -80,6 +84,8 @@ class PocketSphinxRecognizer:
             del self._refits[0]
             self._decoder.end_utt()
             self._set_own_cmn()
+            if self._generic is not None:
+                self._generic.start(self._decoder.get_cmn(False))
             self._restart_decoding(bytes(self._utt_audio))
             if not self._refits:
                 self._utt_audio = bytearray()
@@ -102,11 +108,14 @@ class PocketSphinxRecognizer:
         )
         confidence = sum(w.confidence for w in words) / len(words) if words else 0.0
         text = " ".join(w.text for w in words)
-        return Transcript(text, words, confidence, self.name, self._alternatives(text))
+        generic = (self._generic.finish(self._decoder.get_cmn(False)),) if self._generic is not None else ()
+        return Transcript(text, words, confidence, self.name, self._alternatives(text) + generic)
 
     def reset(self) -> None:
         if self._open:
             self._close()
+        if self._generic is not None:
+            self._generic.reset()
 
     def _alternatives(self, best: str) -> tuple[Alternative, ...]:
         """The other texts of the N-best list, likeliest first, scored in natural-log units against its top.
@@ -138,6 +147,8 @@ class PocketSphinxRecognizer:
         if self._refits:
             self._utt_audio += pcm
         self._decoder.process_raw(pcm, False, False)
+        if self._generic is not None:
+            self._generic.accept(pcm)
 
     def _set_own_cmn(self) -> None:
         """Set the cepstral mean of the audio just decoded, worked out from how the running mean moved.

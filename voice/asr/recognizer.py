@@ -24,17 +24,21 @@ class Alternative:
 
     Scores are natural-log likelihoods against the engine's likeliest guess: 0 is as likely,
     -1 about a third as likely. Engines score differently; compare scores within one transcript.
+    `generic`: heard with a generic language model rather than the domain one, as a check on what
+    the domain model bends toward its own words (scores of the two do not compare).
     """
 
     text: str
     score: float = 0.0
+    generic: bool = False
 
 
 @dataclass(frozen=True)
 class Transcript:
     """What a recogniser heard in one utterance: the best guess, then up to MAX_ALTERNATIVES others.
 
-    `alternatives` never repeat `text`; each word's `confidence` is its posterior probability.
+    Those others never repeat `text`; beside them may come one `generic` guess, which may.
+    Each word's `confidence` is its posterior probability.
     """
 
     text: str

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from voice.asr.recognizer import Recognizer, Transcript
+from voice.asr.recognizer import Alternative, Recognizer, Transcript
 from voice.asr.utterances import UtteranceEnded, UtteranceStream
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
 from voice.audio.wavfile import WavSource
@@ -47,7 +47,15 @@ def transcribe_file(path: Path, recognizer: Recognizer) -> FileTranscript:
     words = tuple(w for p in heard for w in p.words)
     confidence = sum(p.confidence for p in heard) / len(heard) if heard else 0.0
     text = " ".join(p.text for p in heard)
-    # Other guesses belong to one utterance; a file of several has no whole-file alternatives.
-    alternatives = heard[0].alternatives if len(heard) == 1 else ()
+    # Other guesses belong to one utterance; a file of several keeps only the generic model's
+    # guesses, which follow the audio utterance by utterance and so join into one.
+    alternatives = heard[0].alternatives if len(heard) == 1 else _joined_generic(heard)
     return FileTranscript(Transcript(text, words, confidence, recognizer.name, alternatives),
                           fed / (SAMPLE_WIDTH * SAMPLE_RATE), elapsed)
+
+
+def _joined_generic(parts: list[Transcript]) -> tuple[Alternative, ...]:
+    guesses = [next((a for a in p.alternatives if a.generic), None) for p in parts]
+    if not guesses or None in guesses:
+        return ()
+    return (Alternative(" ".join(g.text for g in guesses if g.text), sum(g.score for g in guesses), generic=True),)
