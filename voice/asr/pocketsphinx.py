@@ -125,6 +125,8 @@ class PocketSphinxRecognizer:
         """
         scores: dict[str, float] = {}
         for hyp in itertools.islice(self._decoder.nbest() or (), NBEST_SEARCHED):
+            if hyp is None:  # the binding yields None for a search that found no path (a 0.5 s utterance)
+                continue
             text = " ".join(_clean(w) for w in hyp.hypstr.split() if _is_word(w))
             score = math.log(max(hyp.score, sys.float_info.min))  # the binding gives exp(log score)
             if text and score > scores.get(text, -math.inf):

@@ -52,7 +52,7 @@ def test_the_check_leaves_the_domain_models_words_alone(checked: PocketSphinxRec
 def test_a_short_utterance_is_checked_at_its_end(checked: PocketSphinxRecognizer) -> None:
     """Shorter than the first cepstral-mean refit: decoded by the generic model only at the endpoint."""
     transcript = heard(checked, pcm_of("clean/o01.wav")[:16000])
-    assert [a.generic for a in transcript.alternatives] == [True]
+    assert [a.generic for a in transcript.alternatives].count(True) == 1
 
 
 @pytest.mark.parametrize("started", [False, True])
