@@ -85,8 +85,11 @@ def classify(heard: Heard, expect: Expect, match: Callable[[str], Match], *,
     if yes is not None and not rest:
         return Utterance(Kind.ANSWER, yes=yes, **base)
     options = {} if min_confidence is None else {"min_confidence": min_confidence}
-    understood = understand(reading(text), match, confidence=heard.confidence, typed=heard.typed,
-                            alternatives=heard.alternatives, **options)
+    read = reading(text)
+    # A generic model's guess checks the words heard, not a reading that adds the context to them.
+    guesses = heard.alternatives if read == text else tuple(a for a in heard.alternatives if not a.generic)
+    understood = understand(read, match, confidence=heard.confidence, typed=heard.typed,
+                            alternatives=guesses, **options)
     padded = leading_command(text)
     said = understood.match if padded is None or reading(text) == text else match(text)
     if padded is not None and not (said.topics or said.locations or said.warnings):

@@ -460,3 +460,14 @@ def test_a_barely_heard_guided_answer_names_no_place():
     assert "not sure" in person.listen.answers
     say = person.hear("vital sole", 0.2)
     assert say.sentences[0] == KB.domain.out_of_scope and person.d.state == State.READY
+
+
+def test_the_generic_models_guess_checks_the_words_heard_not_a_reading_with_context():
+    from voice.conversation.utterance import classify
+
+    heard = Heard("it is swollen", 0.5, (Alternative("it is swollen", 0.0, generic=True),))
+    with_context = classify(heard, Expect.CHOICE, match, reading=lambda text: f"{text} in my knee")
+    assert not with_context.understanding.unsure and with_context.understanding.match.warnings
+    alone = classify(Heard("the knee on to walk", 0.5, (Alternative("tell me a joke", 0.0, generic=True),)),
+                     Expect.CHOICE, match)
+    assert alone.understanding.unsure
