@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -181,27 +182,56 @@ class Person:
         return Step(utterance.text, started, started + utterance.voiced_end)
 
 
+class Session:
+    """The assistant running as a process, its captions collected as they are printed."""
+
+    def __init__(self, command: list[str], env: dict[str, str], cwd: Path | None = None):
+        self.captions: list[tuple[float, str]] = []
+        self.process = subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True, bufsize=1)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.captions.append((time.monotonic(), line.rstrip("\n")))
+
+    def lines(self) -> list[str]:
+        return [line for _, line in list(self.captions)]
+
+    def wait_for(self, found: Callable[[list[str]], bool], timeout: float = 30.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if found(self.lines()):
+                return True
+            time.sleep(0.05)
+        return False
+
+    def stop(self) -> int:
+        """Ctrl-C, as a person would; the exit status."""
+        self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._reader.join(timeout=5)
+        return self.process.returncode
+
+
 def run_scenario(command: list[str], env: dict[str, str], folder: Path, cwd: Path | None = None,
                  texts: tuple[str, ...] = SCENARIO, answer_timeout: float = 90.0) -> Run:
     """Start the assistant, play the four-utterance scenario, stop it; every timing and caption."""
     utterances = [Utterance.synthesise(text, folder) for text in texts]
     person = Person(env, folder)
-    run = Run()
     watch = SpeakerWatch(env)
-    assistant = subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, text=True, bufsize=1)
-
-    def read_captions() -> None:
-        assert assistant.stdout is not None
-        for line in assistant.stdout:
-            run.captions.append((time.monotonic(), line.rstrip("\n")))
-
-    reader = threading.Thread(target=read_captions, daemon=True)
-    reader.start()
+    session = Session(command, env, cwd)
+    run = Run(captions=session.captions)
     try:
         greeting = watch.first_loud_after(time.monotonic(), 60)
         if greeting is None:
-            raise RuntimeError("the assistant never spoke its greeting:\n" + "\n".join(l for _, l in run.captions))
+            raise RuntimeError("the assistant never spoke its greeting:\n" + "\n".join(session.lines()))
         watch.quiet_from(greeting, 60, quiet=1.0)
         symptom, stop, repeat, second = utterances
         step = person.say(symptom)
@@ -227,12 +257,7 @@ def run_scenario(command: list[str], env: dict[str, str], folder: Path, cwd: Pat
         time.sleep(1.0)
         return run
     finally:
-        assistant.send_signal(signal.SIGINT)
-        try:
-            assistant.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            assistant.kill()
-        reader.join(timeout=5)
+        session.stop()
         watch.close()
 
 
