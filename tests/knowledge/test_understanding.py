@@ -162,3 +162,8 @@ def test_the_generic_guess_is_no_evidence_for_or_against_a_flip():
 def test_another_body_part_the_generic_model_heard_outweighs_fairly_confident_leg_words():
     assert checked("my knee aches when i breathe", 0.8, "my chest aches when i breathe").unsure
     assert not checked("my knee aches when i breathe", 0.8, "my niece aches when i breathe").unsure
+
+
+def test_a_sign_in_leg_words_the_generic_model_heard_as_another_part_is_not_advised_or_asked():
+    understood = checked("my knee is swollen and red", 0.7, "my chest is swollen and red")
+    assert understood.unsure and not understood.match.warnings and not understood.confirm
