@@ -14,8 +14,8 @@ A domain language model also bends unrelated speech into knee words ("tell me a 
 other guesses do not agree about what it is about is reported as not understood. A generic language
 model heard the same audio too (a guess marked `generic`): it rarely invents leg words but often
 hears what was really said ("my chest", "my face"), so where it does not bear out the domain model's
-reading of the area, an unsure reading is not understood: signs it holds are confirmed, not advised,
-and signs only its flipped words or other guesses hold are not asked about. Where the generic model
+reading of the area, an unsure reading is not understood, and signs it holds are confirmed, not
+advised (signs in its flipped words or other guesses are still asked about). Where the generic model
 heard another part of the body instead, the reading is not understood and its signs are dropped.
 """
 from __future__ import annotations
@@ -44,9 +44,9 @@ MIN_SUPPORT = 0.3
 # Below this confidence a reading of the area the generic model does not share is not trusted; below
 # OTHER_PART_CONFIDENCE when the generic model heard another body part. On real laptop recordings
 # (PocketSphinx with its N-best list) 0.6, and 0.9 with another part dropping the signs too, took
-# other complaints handled from 71% to 89% and false alarms from 9.4% to 3.1%, at a confirm rate of
-# 10% instead of 9%, warning recall kept, and 4 of 14 leg complaints unsure instead of 1; on espeak
-# voices, whose words the generic model hardly hears, unsure leg complaints rose from 8% to 35%.
+# other complaints handled from 71% to 87% and false alarms from 9.4% to 3.1%, at a confirm rate of
+# 12% instead of 9%, warning recall kept, and 4 of 14 leg complaints unsure instead of 1; on espeak
+# voices, whose words the generic model hardly hears, unsure leg complaints rose from 8% to 36%.
 BENT_CONFIDENCE = 0.6
 OTHER_PART_CONFIDENCE = 0.9
 MAX_CONFIRM_WORDS = 14  # a question longer than this is not a short yes/no question
@@ -108,8 +108,6 @@ def understand(text: str, match: Callable[[str], Match], *, confidence: float = 
     if best.warnings and (bent or not _heard_clearly(best, other_matches, confidence, min_confidence)):
         words = _confirm_words(text, best.warnings, match)
         return Understanding(replace(best, warnings=()), best.warnings, words, best)
-    if bent:  # nor is a sign that only a flipped word or another domain guess holds worth a question
-        return Understanding(best, unsure=True)
     for reading, evidence in flipped(text):
         if others and not any(_contains(words, evidence) for words in other_words):
             continue  # the recogniser never considered the flipped word: it heard this one
