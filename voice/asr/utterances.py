@@ -6,15 +6,23 @@ bench) goes through here, so they all cut speech exactly alike whatever the engi
 For replies without delay: `PauseStarted` carries the words heard so far as soon as a pause
 begins (0.15 s of silence), before the endpoint fires (at least 0.35 s with the default setting).
 Work begun on them (matching, synthesising a first sentence) is ready when `UtteranceEnded`
-brings the same words, and is to be dropped on `SpeechResumed`.
+brings the same words, and is to be dropped on `SpeechResumed`. With `decode_at_pause` the final
+decode itself is done then: PocketSphinx's took 0.06 to 0.3 s after the endpoint (0.5 s on a
+busy machine), the largest part of the wait for a reply after the pause; when speech resumes,
+the utterance so far is decoded again from its start.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from voice.asr.endpointing import MAX_UTTERANCE_SECONDS, Endpointer, Event, TurnPolicy
+from voice.asr.endpointing import MAX_UTTERANCE_SECONDS, PAUSE_SECONDS, Endpointer, Event, TurnPolicy
+from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
 from voice.asr.recognizer import Recognizer, Transcript
+
+
+PAUSE_BYTES = int(PAUSE_SECONDS * SAMPLE_RATE) * SAMPLE_WIDTH
+EARLY_PADDING = 2  # times the pause's background is fed again before an early decode
 
 
 @dataclass(frozen=True)
@@ -52,11 +60,14 @@ class UtteranceStream:
     """
 
     def __init__(self, recognizer: Recognizer, policy: TurnPolicy | None = None,
-                 max_utterance: float = MAX_UTTERANCE_SECONDS, on_endpoint: Callable[[], None] | None = None) -> None:
+                 max_utterance: float = MAX_UTTERANCE_SECONDS, on_endpoint: Callable[[], None] | None = None,
+                 decode_at_pause: bool = False) -> None:
         self.recognizer = recognizer
         self.endpointer = Endpointer(policy, max_utterance)
         self._on_endpoint = on_endpoint
+        self._decode_at_pause = decode_at_pause
         self._audio = bytearray()
+        self._early: Transcript | None = None  # decoded at the pause, until speech resumes
 
     @property
     def policy(self) -> TurnPolicy:
@@ -74,15 +85,21 @@ class UtteranceStream:
     def feed(self, pcm: bytes) -> list[TurnEvent]:
         """Decode `pcm` (16 kHz int16 mono); what happened in it, in order (several utterances may end)."""
         events: list[TurnEvent] = []
-        for step in self.endpointer.feed(pcm, self.recognizer.partial):
+        for step in self.endpointer.feed(pcm, self._words):
             if step.audio:
                 self._audio += step.audio
-                self.recognizer.accept(step.audio)
+                if self._early is None:
+                    self.recognizer.accept(step.audio)
             if step.event == Event.STARTED:
                 events.append(SpeechStarted())
             elif step.event == Event.PAUSED:
                 events.append(PauseStarted(self.recognizer.partial()))
+                if self._decode_at_pause:
+                    self._early = self._decode_early()
             elif step.event == Event.RESUMED:
+                if self._early is not None:  # the pause was not the end: decode it all again
+                    self._early = None
+                    self.recognizer.accept(bytes(self._audio))
                 events.append(SpeechResumed())
             elif step.event == Event.ENDED:
                 if self._on_endpoint:
@@ -102,8 +119,24 @@ class UtteranceStream:
         self.endpointer.reset()
         self.recognizer.reset()
         self._audio = bytearray()
+        self._early = None
+
+    def _decode_early(self) -> Transcript:
+        """The transcript at the pause, decoded as if the pause had gone on to the endpoint: the
+        pause's own background is fed again, because the last word scores worse without silence
+        after it. On the 37 spoken fixtures: word error 0.313 so, 0.317 decoded at the endpoint,
+        0.325 without the padding."""
+        background = bytes(self._audio[-PAUSE_BYTES:])
+        for _ in range(EARLY_PADDING):
+            self.recognizer.accept(background)
+        return self.recognizer.finish()
+
+    def _words(self) -> str:
+        """The words so far, for the turn policy (already final when decoded at the pause)."""
+        return self._early.text if self._early is not None else self.recognizer.partial()
 
     def _finish(self) -> UtteranceEnded:
-        ended = UtteranceEnded(self.recognizer.finish(), bytes(self._audio))
+        transcript, self._early = self._early, None
+        ended = UtteranceEnded(transcript if transcript is not None else self.recognizer.finish(), bytes(self._audio))
         self._audio = bytearray()
         return ended

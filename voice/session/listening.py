@@ -102,7 +102,7 @@ class SpokenInput:
         self.silence = silence
         self._complete = complete
         self._observer = observer or Unobserved()
-        self._stream = UtteranceStream(recognizer, on_endpoint=self._observer.endpoint)
+        self._stream = UtteranceStream(recognizer, on_endpoint=self._observer.endpoint, decode_at_pause=True)
         self._on_utterance = on_utterance
         self._on_event = on_event
         self._echo_cancelled = echo_cancelled

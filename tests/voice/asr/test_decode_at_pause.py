@@ -1,0 +1,47 @@
+"""Decoding at the pause (for replies without delay) hears exactly what decoding at the endpoint hears,
+also when the pause was only a pause and the person went on."""
+from __future__ import annotations
+
+import pytest
+from test_pocketsphinx_recognizer import CASES, SESSIONS, endpoints, pcm_of
+
+from knowledge.evaluation import word_errors
+from knowledge.loader import load_knowledge
+from voice.app import build_ears
+from voice.asr.endpointing import TurnPolicy
+from voice.asr.utterances import PauseStarted, SpeechResumed, UtteranceStream
+
+
+@pytest.fixture(scope="module")
+def recognizer():
+    return build_ears(load_knowledge(), "pocketsphinx").recognizer
+
+
+def texts(recognizer, pcm: bytes, early: bool, policy: TurnPolicy | None = None) -> list[str]:
+    recognizer.reset()
+    stream = UtteranceStream(recognizer, policy, decode_at_pause=early)
+    heard = [t.text for _, t in endpoints(stream, pcm)]
+    last = stream.flush()
+    return heard + ([last.transcript.text] if last else [])
+
+
+def test_decoding_at_the_pause_hears_no_worse_than_at_the_endpoint(recognizer):
+    sample = [case for case in CASES if case["audio"].startswith("clean/")][:6]
+    errors = {early: sum(word_errors(case["say"], " ".join(texts(recognizer, pcm_of(case["audio"]), early)))
+                         for case in sample) for early in (True, False)}
+    assert errors[True] <= errors[False] + 2, errors
+
+
+def test_a_session_splits_alike(recognizer):
+    pcm = pcm_of(SESSIONS[0]["audio"])
+    assert len(texts(recognizer, pcm, early=True)) == len(texts(recognizer, pcm, early=False))
+
+
+def test_a_pause_that_was_not_the_end_is_decoded_again_whole(recognizer):
+    """'yes', a pause shorter than the turn's, 'yes': one utterance, both words, after a resume."""
+    yes_pause_yes = pcm_of("clean/k10.wav") * 2
+    stream = UtteranceStream(recognizer, TurnPolicy(1.2), decode_at_pause=True)
+    events = [e for start in range(0, len(yes_pause_yes), 2048) for e in stream.feed(yes_pause_yes[start:start + 2048])]
+    assert any(isinstance(e, PauseStarted) for e in events) and any(isinstance(e, SpeechResumed) for e in events)
+    assert texts(recognizer, yes_pause_yes, True, TurnPolicy(1.2)) == texts(recognizer, yes_pause_yes, False,
+                                                                            TurnPolicy(1.2))
