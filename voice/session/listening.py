@@ -20,6 +20,7 @@ from voice.session.observer import SessionObserver, Unobserved
 BLOCK_SECONDS = 0.1
 ECHO_GUARD_SECONDS = 0.3  # audio heard this long after the assistant stops speaking is its own echo
 POLL_SECONDS = 0.5
+UNSURE_CUT = 0.3  # the confidence of words that cut the speech but that the final decode dropped
 # A yes/no or a choice is a short answer: any words end the turn after the shorter pause.
 _SHORT_ANSWERS = frozenset({Expect.YES_NO, Expect.CHOICE})
 
@@ -138,22 +139,23 @@ class SpokenInput:
         """The person's words while the assistant speaks; None when it finished with nobody speaking.
 
         `on_speech` is called as soon as the recogniser has words for what it hears (a sound with
-        no words, such as what is left of its own voice, never cuts it). If that speech turns out
-        to have no words after all, None is returned once it is over. The endpointer and
-        recogniser are not reset at the end, so speech that starts as the assistant falls silent
-        carries on into the next `listen` whole.
+        no words, such as what is left of its own voice, never cuts it). Words that cut the
+        speech are the person's turn even when the final decode of a short, garbled word keeps
+        none of them (seen for "stop" said over the answer in about 1 run of 4): then the words
+        it cut on are heard, unsure. The endpointer and recogniser are not reset at the end, so
+        speech that starts as the assistant falls silent carries on into the next `listen` whole.
         """
         self._stream.policy = OverSpeech(self.silence)
-        cut = False
+        cut_on = ""
         while True:
             heard = self._next(speaking=playing())
             if heard is not None:
                 return heard
-            if not cut and self._stream.in_utterance and self.recognizer.partial():
-                cut = True
+            if not cut_on and self._stream.in_utterance and (words := self.recognizer.partial()):
+                cut_on = words
                 on_speech()
             if not self._stream.in_utterance and not playing():
-                return None
+                return Heard(cut_on, UNSURE_CUT) if cut_on else None
 
     def _next(self, speaking: bool = False) -> Heard | EndOfInput | None:
         """Feed one block through the endpointer: an utterance when one ended, EndOfInput, or None."""
