@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from knowledge.text import spoken_sentences
 from voice.asr.pocketsphinx_lm.build import PackSpeech
+from voice.asr.answers import AnswerRecognizer
 from voice.asr.recognizer import Recognizer
 from voice.errors import VoiceError
 from voice.asr.vosk_model import find_model
@@ -55,11 +56,15 @@ def build_recognizer(language: Language, engine: str = "auto", model: str | None
                 passed_over = f"{error} "  # auto: say what is wrong with it, and listen all the same
             else:
                 vocabulary = language.words() if restrict_vocabulary else None
-                return Ears(VoskRecognizer(loaded, vocabulary=vocabulary), f"Listening with Vosk ({location.path}).")
+                open_ears = VoskRecognizer(loaded, vocabulary=vocabulary)
+                notice = f"Listening with Vosk ({location.path})."
+                if not loaded.supports_grammar:  # a big model: no narrow grammars, but better ears
+                    return Ears(open_ears, notice)
+                return Ears(AnswerRecognizer(open_ears, VoskRecognizer(loaded), language.commands), notice)
     from voice.asr.pocketsphinx import PocketSphinxRecognizer
 
-    recognizer = PocketSphinxRecognizer.from_phrases(language.domain + language.commands,
-                                                     speech=language.speech)
+    open_ears = PocketSphinxRecognizer.from_phrases(language.domain + language.commands, speech=language.speech)
+    recognizer = AnswerRecognizer(open_ears, PocketSphinxRecognizer(open_ears.lm), language.commands)
     notice = "Listening with PocketSphinx (built in)."
     if passed_over:
         notice = passed_over + "Meanwhile listening with PocketSphinx (built in)."

@@ -14,15 +14,16 @@ import itertools
 import math
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from pocketsphinx import Decoder
+from pocketsphinx import Decoder, NGramModel
 
 from voice.asr.generic_check import GenericCheck
 from voice.asr.recognizer import MAX_ALTERNATIVES, Alternative, Transcript, Word
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
-from voice.asr.pocketsphinx_lm.build import DomainLM, PackSpeech, build_domain_lm, bundled_model_dir
+from voice.asr.pocketsphinx_lm.build import DomainLM, Lexicon, PackSpeech, build_domain_lm, bundled_model_dir
+from voice.asr.pocketsphinx_lm.phrases import build_phrase_lm, phrase_words
 from voice.errors import VoiceError
 
 # Utterance lengths (pre-roll included) at which the cepstral mean is refitted and the audio so
@@ -66,6 +67,9 @@ class PocketSphinxRecognizer:
         self._utt_audio = bytearray()  # the current utterance, kept until its last CMN refit
         self._refits: list[int] = []  # byte lengths of _utt_audio at which to refit
         self._prior: list[float] = []  # the cepstral mean the current decode started with
+        self._search: str | None = None  # the phrase search in use; None: the whole language model
+        self._wanted: str | None = None  # the one to use from the next utterance on
+        self._searches: set[str] = set()  # phrase searches added to the decoder
 
     @classmethod
     def from_phrases(cls, phrases: Iterable[str], cache_dir: Path | None = None,
@@ -74,8 +78,27 @@ class PocketSphinxRecognizer:
         the knowledge pack's speech section."""
         return cls(build_domain_lm(phrases, cache_dir, speech=speech), generic_check=GenericCheck())
 
+    def restrict(self, phrases: Sequence[str] | None) -> None:
+        """Listen for these phrases (other words are only weakly possible) from the next utterance
+        on; None listens with the whole language model again. Ignored without a domain model."""
+        if self.lm is None:
+            return
+        if not phrases:
+            self._wanted = None
+            return
+        path = build_phrase_lm(phrases, self.lm.words)
+        name = path.name.split(".")[0]
+        if name not in self._searches:
+            self._add_words(phrase_words(phrases))
+            self._decoder.add_lm(name, NGramModel(self._decoder.config, self._decoder.logmath, str(path)))
+            self._searches.add(name)
+        self._wanted = name
+
     def accept(self, pcm: bytes) -> None:
         if not self._open:
+            if self._wanted != self._search:
+                self._decoder.activate_search(self._wanted)
+                self._search = self._wanted
             self._open = True
             self._refits = [int(s * SAMPLE_RATE) * SAMPLE_WIDTH for s in CMN_REFIT_SECONDS]
             self._restart_decoding(b"")
@@ -116,6 +139,17 @@ class PocketSphinxRecognizer:
             self._close()
         if self._generic is not None:
             self._generic.reset()
+
+    def _add_words(self, words: Iterable[str]) -> None:
+        """Give the decoder's dictionary the words it lacks, pronounced as the LM build would."""
+        missing = sorted(w for w in words if self._decoder.lookup_word(w) is None)
+        if not missing:
+            return
+        lines, _ = Lexicon.load(bundled_model_dir() / "cmudict-en-us.dict").pronounce(missing)
+        for line in lines:
+            word, phones = line.split(" ", 1)
+            if "(" not in word:
+                self._decoder.add_word(word, phones, True)
 
     def _alternatives(self, best: str) -> tuple[Alternative, ...]:
         """The other texts of the N-best list, likeliest first, scored in natural-log units against its top.

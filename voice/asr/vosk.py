@@ -90,13 +90,14 @@ class VoskRecognizer:
         return self._grammar
 
     def set_vocabulary(self, words: Sequence[str] | None) -> None:
-        """Restrict recognition to `words` (plus "[unk]"), or lift the restriction with None.
+        """Restrict recognition to `words` or phrases (plus "[unk]"), or lift the restriction with None.
 
-        Words the model does not know are dropped (if none is left, nothing is restricted);
-        on a model without runtime grammars (no graph/HCLr.fst) the restriction is ignored.
-        Drops the current utterance.
+        Phrases with a word the model does not know are dropped (if none is left, nothing is
+        restricted); on a model without runtime grammars (no graph/HCLr.fst) the restriction is
+        ignored. Drops the current utterance.
         """
-        grammar = self._known_words(words) if words is not None and self.model.supports_grammar else []
+        self._wanted = words
+        grammar = self._known(words) if words is not None and self.model.supports_grammar else []
         vosk = _vosk()
         try:
             if grammar:
@@ -109,13 +110,21 @@ class VoskRecognizer:
         recognizer.SetWords(True)
         recognizer.SetMaxAlternatives(MAX_ALTERNATIVES + 1)  # the best one, then the others
         self._grammar = grammar or None
+        self._vocabulary = words
         self._recognizer = recognizer
         self._origin = self._now()  # libvosk counts time from when its recogniser was made
         self._start_utterance()
 
+    def restrict(self, phrases: Sequence[str] | None) -> None:
+        """`set_vocabulary` from the next utterance on, so none is cut short (libvosk cannot change
+        its grammar in the middle of one)."""
+        self._wanted = list(phrases) if phrases else None
+
     def accept(self, pcm: bytes) -> None:
         """Feed int16 mono PCM at `sample_rate`."""
         if self._started is None:
+            if self._wanted != self._vocabulary:
+                self.set_vocabulary(self._wanted)
             self._started = self._now()
         try:
             segment_ended = self._recognizer.AcceptWaveform(pcm)
@@ -146,9 +155,10 @@ class VoskRecognizer:
         self._segments: list[list[Guess]] = []  # each closed segment's guesses, on the stream clock
         self._started: float | None = None  # stream time of the utterance's first audio
 
-    def _known_words(self, words: Sequence[str]) -> list[str]:
-        wanted = dict.fromkeys(word.strip().lower() for word in [*words, UNKNOWN_WORD] if word.strip())
-        return [word for word in wanted if self.model.model.vosk_model_find_word(word) != -1]
+    def _known(self, phrases: Sequence[str]) -> list[str]:
+        wanted = dict.fromkeys(" ".join(p.lower().split()) for p in [*phrases, UNKNOWN_WORD] if p.strip())
+        return [phrase for phrase in wanted
+                if all(self.model.model.vosk_model_find_word(word) != -1 for word in phrase.split())]
 
     def _now(self) -> float:
         return self._fed / self.sample_rate

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from voice.asr.answers import HearsAnswers
 from voice.asr.endpointing import COMPLETE_FACTOR, TurnPolicy
 from voice.asr.recognizer import Recognizer, Transcript
 from voice.asr.utterances import TurnEvent, UtteranceEnded, UtteranceStream
@@ -117,6 +118,7 @@ class SpokenInput:
 
     def listen(self, listen: Listen, poll: Poll) -> Heard | NoInput | EndOfInput | None:
         self._stream.policy = turn_policy(self.silence, listen.expect, self._complete)
+        self._expect(listen.answers)
         listened = 0.0
         next_poll = POLL_SECONDS
         while True:
@@ -146,6 +148,7 @@ class SpokenInput:
         speech that starts as the assistant falls silent carries on into the next `listen` whole.
         """
         self._stream.policy = OverSpeech(self.silence)
+        self._expect(())
         cut_on = ""
         while True:
             heard = self._next(speaking=playing())
@@ -156,6 +159,11 @@ class SpokenInput:
                 on_speech()
             if not self._stream.in_utterance and not playing():
                 return Heard(cut_on, UNSURE_CUT) if cut_on else None
+
+    def _expect(self, answers: tuple[str, ...]) -> None:
+        """Tell the recogniser which answers the question offers, when it can listen for them."""
+        if isinstance(self.recognizer, HearsAnswers):
+            self.recognizer.expect(answers)
 
     def _next(self, speaking: bool = False) -> Heard | EndOfInput | None:
         """Feed one block through the endpointer: an utterance when one ended, EndOfInput, or None."""

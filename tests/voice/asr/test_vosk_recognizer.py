@@ -366,4 +366,4 @@ def test_engine_builds_a_restricted_vocabulary_from_the_knowledge_base(tmp_path)
     assert {"knee", "swollen", "repeat", "goodbye"} <= set(language_of(kb).words())
     model = write_test_model(tmp_path / "m", words=("knee", "swollen", "weather"), grammar=True)
     ears = build_ears(kb, "vosk", str(model), restrict_vocabulary=True)
-    assert ears.recognizer.vocabulary is not None and "weather" not in ears.recognizer.vocabulary
+    assert ears.recognizer.open.vocabulary is not None and "weather" not in ears.recognizer.open.vocabulary

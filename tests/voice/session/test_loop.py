@@ -263,3 +263,23 @@ def test_stop_said_over_the_answer_ends_it_and_listens():
     bot.run()
     assert speaker.stops >= 1 and "You: stop" in out.getvalue()
     assert len(speaker.said) == 2  # greeting, answer (cut); nothing said after "stop"
+
+
+def test_the_answers_a_question_offers_reach_the_recogniser():
+    from synthetic_sound import sound
+    from voice.conversation.events import Expect, Listen
+    from voice.session.listening import SpokenInput
+
+    class Expecting(ScriptedRecognizer):
+        def __init__(self, words):
+            super().__init__(words)
+            self.expected = []
+
+        def expect(self, answers):
+            self.expected.append(tuple(answers))
+
+    recognizer = Expecting("yes")
+    spoken = SpokenInput(Recording(sound([("quiet", 0.5), ("voice", 0.4), ("quiet", 1.5)] * 2)), recognizer, live=False)
+    spoken.listen(Listen(Expect.YES_NO, 8.0, ("yes", "no")), lambda s: False)
+    spoken.listen(Listen(Expect.ANYTHING, 8.0), lambda s: False)
+    assert recognizer.expected == [("yes", "no"), ()]

@@ -334,9 +334,9 @@ def build_domain_lm(
     lexicon.acronyms = acronyms
     words = {w for s in sentences for w in s.split()} | {w for w in generic if lexicon.known(w)}
     dict_lines, made = lexicon.pronounce(words)
-    _write_lm(sentences, sorted(words), lm_path)
-    _atomic_write(dict_path, "\n".join(dict_lines) + "\n")
-    _atomic_write(made_path, "".join(f"{w} {p}\n" for w, p in sorted(made.items())))
+    write_lm(sentences, sorted(words), lm_path)
+    atomic_write(dict_path, "\n".join(dict_lines) + "\n")
+    atomic_write(made_path, "".join(f"{w} {p}\n" for w, p in sorted(made.items())))
     return DomainLM(lm_path, dict_path, frozenset(words), made, time.perf_counter() - started, False)
 
 
@@ -351,8 +351,12 @@ def _temporary_cache(wanted: Path, error: OSError) -> Path:
     return temporary
 
 
-def _write_lm(sentences: list[str], vocabulary: list[str], lm_path: Path) -> None:
-    """Train the trigram model in ARPA form, then store it in binary form, which loads in milliseconds."""
+def write_lm(sentences: list[str], vocabulary: list[str], lm_path: Path, word_count: int = COMMON_WORD_COUNT,
+             discount_mass: float = DISCOUNT_MASS) -> None:
+    """Train a trigram model in ARPA form, then store it in binary form, which loads in milliseconds.
+
+    Every word of `vocabulary` is seen `word_count` more times, so it can be recognised anywhere.
+    """
     from pocketsphinx import Config, LogMath, NGramModel
     from pocketsphinx.lm import ArpaBoLM
 
@@ -360,7 +364,7 @@ def _write_lm(sentences: list[str], vocabulary: list[str], lm_path: Path) -> Non
         word_file = Path(tmp) / "words.txt"
         word_file.write_text("\n".join(vocabulary) + "\n")
         lm = ArpaBoLM(text="\n".join(sentences), add_start=True, word_file=str(word_file),
-                      word_file_count=COMMON_WORD_COUNT, discount_mass=DISCOUNT_MASS, case="lower")
+                      word_file_count=word_count, discount_mass=discount_mass, case="lower")
         lm.compute()
         arpa = Path(tmp) / "domain.arpa"
         lm.write_file(str(arpa))
@@ -369,7 +373,7 @@ def _write_lm(sentences: list[str], vocabulary: list[str], lm_path: Path) -> Non
         os.replace(partial, lm_path)
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
     partial = path.with_suffix(path.suffix + ".part")
     partial.write_text(text, encoding="utf-8")
     os.replace(partial, path)

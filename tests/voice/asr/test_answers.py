@@ -1,0 +1,136 @@
+"""Answers the recogniser can hear: the choice between the open and the narrow recogniser.
+
+Scripted recognisers pin the choice exactly; the real engines follow (libvosk on the generated
+test model, PocketSphinx on the spoken fixtures).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from synthetic_sound import sound
+from voice.asr.answers import MAX_PHRASE_SECONDS, AnswerRecognizer, HearsAnswers
+from voice.asr.recognizer import Transcript
+from voice.asr.vosk import VoskRecognizer, load_model
+from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
+from vosk_test_model import write_test_model
+
+COMMANDS = ["repeat", "tell me more", "yes", "no"]
+SECOND = SAMPLE_RATE * SAMPLE_WIDTH
+
+
+class Scripted:
+    """Hears `text` in any audio; records what it was fed and asked to listen for."""
+
+    name = "scripted"
+
+    def __init__(self, text: str):
+        self.text = text
+        self.fed = 0
+        self.restricted: list = []
+
+    def accept(self, pcm: bytes) -> None:
+        self.fed += len(pcm)
+
+    def partial(self) -> str:
+        return self.text if self.fed else ""
+
+    def finish(self) -> Transcript:
+        heard, self.fed = self.text, 0
+        return Transcript(heard, confidence=0.5, engine=self.name)
+
+    def reset(self) -> None:
+        self.fed = 0
+
+    def restrict(self, phrases) -> None:
+        self.restricted.append(phrases)
+
+
+def hear(recognizer: AnswerRecognizer, seconds: float = 1.0) -> Transcript:
+    for _ in range(round(seconds * 10)):
+        recognizer.accept(bytes(SECOND // 10))
+    return recognizer.finish()
+
+
+def test_an_expected_phrase_heard_only_by_the_narrow_recogniser_is_taken() -> None:
+    ears = AnswerRecognizer(Scripted("really mall"), Scripted("tell me more"), COMMANDS)
+    ears.expect(("at the back", "all over"))
+    assert isinstance(ears, HearsAnswers)
+    assert ears.narrow.restricted == [["at the back", "all over", *COMMANDS]]
+    heard = hear(ears)
+    assert heard.text == "tell me more"
+    assert heard.alternatives[0].text == "really mall"
+
+
+def test_open_recognition_wins_when_it_heard_an_expected_phrase_or_much_more() -> None:
+    for open_text in ("repeat", "my knee hurts when i climb stairs"):
+        ears = AnswerRecognizer(Scripted(open_text), Scripted("tell me more"), COMMANDS)
+        ears.expect(("yes", "no"))
+        assert hear(ears).text == open_text
+
+
+def test_words_that_are_no_expected_phrase_leave_open_recognition() -> None:
+    ears = AnswerRecognizer(Scripted("no pain in my calf"), Scripted("no pain in"), COMMANDS)
+    ears.expect(("yes", "no"))
+    assert hear(ears).text == "no pain in my calf"
+
+
+def test_without_a_question_the_narrow_recogniser_is_not_fed() -> None:
+    narrow = Scripted("tell me more")
+    ears = AnswerRecognizer(Scripted("really mall"), narrow, COMMANDS)
+    ears.expect(())
+    assert narrow.restricted == [None]
+    assert hear(ears).text == "really mall" and narrow.fed == 0
+
+
+def test_a_long_utterance_is_left_to_open_recognition() -> None:
+    narrow = Scripted("repeat")
+    ears = AnswerRecognizer(Scripted("so it"), narrow, COMMANDS)
+    ears.expect(("yes", "no"))
+    assert hear(ears, MAX_PHRASE_SECONDS + 1).text == "so it"
+
+
+def test_what_is_expected_changes_from_the_next_utterance_on() -> None:
+    ears = AnswerRecognizer(Scripted("really mall"), Scripted("tell me more"), COMMANDS)
+    ears.accept(bytes(SECOND // 10))
+    ears.expect(("yes", "no"))  # the question arrives while someone is speaking
+    assert hear(ears).text == "really mall"
+    assert hear(ears).text == "tell me more"
+
+
+@pytest.fixture(scope="module")
+def vosk_model(tmp_path_factory: pytest.TempPathFactory):
+    return load_model(write_test_model(tmp_path_factory.mktemp("vosk") / "m", ("alpha", "bravo", "charlie"),
+                                       grammar=True))
+
+
+def test_vosk_listens_for_the_answers_with_a_runtime_grammar(vosk_model) -> None:
+    """To the test model every word sounds alike: open recognition hears its first word, the
+    narrow one only what the grammar allows."""
+    ears = AnswerRecognizer(VoskRecognizer(vosk_model), VoskRecognizer(vosk_model), ["bravo"])
+    burst = sound([("quiet", 0.3), ("noise", 0.4), ("quiet", 0.5)])
+    ears.accept(burst)
+    assert ears.finish().text == "alpha"
+    ears.expect(("charlie",))
+    ears.accept(burst)
+    heard = ears.finish()
+    assert heard.text in ("charlie", "bravo")
+    assert "alpha" in [a.text for a in heard.alternatives]
+    ears.expect(())
+    ears.accept(burst)
+    assert ears.finish().text == "alpha"
+
+
+def test_pocketsphinx_answers_and_descriptions_with_a_question_waiting() -> None:
+    from paths import AUDIO
+    from knowledge.loader import load_knowledge
+    from voice.app import build_ears
+    from voice.audio.wavfile import load_wav
+
+    ears = build_ears(load_knowledge(), "pocketsphinx").recognizer
+    assert isinstance(ears, AnswerRecognizer)
+    ears.expect(("yes", "no"))
+    for name, words in (("clean/k10.wav", "yes"), ("clean/c03.wav", "kneecap")):
+        ears.accept(load_wav(Path(AUDIO / name)).pcm)
+        assert words in ears.finish().text.split()

@@ -1,0 +1,102 @@
+"""Answers the recogniser can hear: while a question waits for its answers, a second recogniser of the
+same engine listens for only those answers and the commands, beside the open one.
+
+Both decode the same audio as it comes, so nothing waits for a second pass at the endpoint. The
+narrow one's words are taken only when they are exactly one of the expected phrases and the open
+one heard no more than a word more (a long description is never cut down to a command); anything
+else is open recognition's, as without a question. The narrow recogniser stops after
+MAX_PHRASE_SECONDS of an utterance, which no answer or command lasts. Changes of what is expected
+take effect from the next utterance, never in the middle of one.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from voice.asr.recognizer import MAX_ALTERNATIVES, Alternative, Recognizer, Transcript
+from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
+
+MAX_PHRASE_SECONDS = 3.0  # pre-roll included; the longest command ("tell me more about that") takes under 2 s
+MORE_WORDS = 1  # open recognition may hear this many more words than the phrase and it still counts
+
+
+class Narrowable(Recognizer, Protocol):
+    """A recogniser that can be told to listen for a few phrases only."""
+
+    def restrict(self, phrases: Sequence[str] | None) -> None:
+        """Listen for these phrases from the next utterance on; None: for anything again."""
+
+
+@runtime_checkable
+class HearsAnswers(Protocol):
+    """A recogniser that can be told what a question expects."""
+
+    def expect(self, answers: Sequence[str]) -> None:
+        """The answers the question offers (none: no question is waiting), from the next utterance on."""
+
+
+def normalised(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+class AnswerRecognizer:
+    """An open recogniser and, while answers are expected, a narrow one beside it (see the module doc)."""
+
+    def __init__(self, open_ears: Recognizer, narrow: Narrowable, commands: Sequence[str]) -> None:
+        self.name = open_ears.name
+        self.open = open_ears
+        self.narrow = narrow
+        self._commands = list(commands)
+        self._expected: frozenset[str] = frozenset()  # from the next utterance on
+        self._listening: frozenset[str] = frozenset()  # in the current utterance
+        self._open = False
+        self._narrow_bytes = 0  # fed to the narrow recogniser in this utterance
+
+    def expect(self, answers: Sequence[str]) -> None:
+        phrases = [*answers, *self._commands] if answers else []
+        self._expected = frozenset(normalised(p) for p in phrases if p.strip())
+        self.narrow.restrict(phrases or None)
+
+    def accept(self, pcm: bytes) -> None:
+        if not self._open:
+            self._open, self._listening, self._narrow_bytes = True, self._expected, 0
+        self.open.accept(pcm)
+        if self._listening and self._narrow_bytes <= MAX_PHRASE_SECONDS * SAMPLE_RATE * SAMPLE_WIDTH:
+            self.narrow.accept(pcm)
+            self._narrow_bytes += len(pcm)
+
+    def partial(self) -> str:
+        heard = self.open.partial()
+        if self._listening and not self._fits(heard):
+            phrase = self.narrow.partial()
+            if self._fits(phrase):
+                return phrase
+        return heard
+
+    def finish(self) -> Transcript:
+        heard = self.open.finish()
+        phrase = self.narrow.finish() if self._narrow_bytes else None
+        within = self._narrow_bytes <= MAX_PHRASE_SECONDS * SAMPLE_RATE * SAMPLE_WIDTH
+        self._open, self._narrow_bytes = False, 0
+        if phrase is None or not self._fits(phrase.text):
+            return heard
+        if self._fits(heard.text) or not within or len(heard.text.split()) > len(phrase.text.split()) + MORE_WORDS:
+            return _with_alternative(heard, phrase.text)
+        return _with_alternative(phrase, heard.text, heard.alternatives)
+
+    def reset(self) -> None:
+        self.open.reset()
+        self.narrow.reset()
+        self._open, self._narrow_bytes = False, 0
+
+    def _fits(self, text: str) -> bool:
+        return normalised(text) in self._listening
+
+
+def _with_alternative(transcript: Transcript, other: str, more: Sequence[Alternative] = ()) -> Transcript:
+    """The transcript with the other recogniser's text among its guesses (its score unknown here: 0)."""
+    guesses = [Alternative(other), *more, *transcript.alternatives]
+    seen = {transcript.text}
+    kept = [g for g in guesses if g.text and not (g.text in seen or seen.add(g.text))]
+    return Transcript(transcript.text, transcript.words, transcript.confidence, transcript.engine,
+                      tuple(kept[:MAX_ALTERNATIVES]))

@@ -1,0 +1,43 @@
+"""A narrow language model for the few phrases a question expects (its answers and the commands).
+
+The phrases carry nearly all of the model; every other word of the dictionary is kept as a weak
+unigram, so speech that is none of them comes out as loose words (which the caller rejects)
+instead of being forced into the nearest phrase. Measured on spoken commands and descriptions
+(tune voices, see audio_tests/voice_sets/commands.py): a closed vocabulary or a strict grammar
+turned 6 to 17% of non-answers ("it hurts more") into commands, the weak unigrams none.
+Built in about 0.2 s and cached by a hash of its inputs, like the domain model.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from voice.asr.pocketsphinx_lm.build import default_cache_dir, write_lm
+from voice.errors import VoiceError
+
+PHRASE_REPEATS = 20  # each phrase's count in the corpus
+OTHER_WORD_COUNT = 1  # each other word's count: present, but far less likely than any phrase
+DISCOUNT_MASS = 0.5  # ArpaBoLM's default: the mass each context keeps for words it has not seen
+
+
+def phrase_words(phrases: Iterable[str]) -> set[str]:
+    return {word for phrase in phrases for word in phrase.lower().split()}
+
+
+def build_phrase_lm(phrases: Sequence[str], other_words: Iterable[str], cache_dir: Path | None = None) -> Path:
+    """The binary LM for `phrases` (lower-case words), built or taken from the cache."""
+    sentences = sorted({" ".join(p.lower().split()) for p in phrases if p.strip()})
+    vocabulary = sorted(set(other_words) | phrase_words(sentences))
+    key = hashlib.sha256("\n".join([*sentences, "--", *vocabulary]).encode()
+                         + Path(__file__).read_bytes()).hexdigest()[:16]
+    path = (cache_dir or default_cache_dir()) / "phrases" / f"{key}.lm.bin"
+    if path.is_file():
+        return path
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise VoiceError(f"Cannot write the speech model cache {path.parent}: {err.strerror}; "
+                         "set XDG_CACHE_HOME to a writable folder.") from err
+    write_lm(sentences * PHRASE_REPEATS, vocabulary, path, word_count=OTHER_WORD_COUNT, discount_mass=DISCOUNT_MASS)
+    return path
