@@ -47,13 +47,15 @@ PAUSE_SECONDS = 0.15
 MAX_UTTERANCE_SECONDS = 20.0
 
 # Words after which a pause is thinking, not the end: "my knee hurts and ...", "it is in my ...".
-# Compared with the one normaliser's words, so "I'm", "im" and "i am" all end in "am".
+# Compared with the one normaliser's words, so "I'm", "im" and "i am" all end in "am". Words that
+# often end a sentence ("move it", "stand up", "goes down", "i think so") are not among them.
 CONTINUES = frozenset(
-    "and or but with my the a an of in on to into when because so then also like "
-    "it its is was i am have has down up behind below above around".split()
+    "and or but with my your the a an of in on to into from when because i am is are was were have has".split()
 )
 # Multiples of the `silence` setting: after a continuing word, and after a complete answer.
-MID_PHRASE_FACTOR = 1.8  # 0.5 s -> 0.9 s, the pause that stopped cutting off "my knee and ... "
+# Mid-phrase, 0.5 s -> 1.5 s: the bench's pauses of 1.0 and 1.2 s after "and", "my" or "the" were
+# all cut off when it was 0.9 s.
+MID_PHRASE_FACTOR = 3.0
 COMPLETE_FACTOR = 0.7  # 0.5 s -> 0.35 s: a whole answer needs no long wait
 
 

@@ -55,9 +55,14 @@ def test_the_silence_setting_decides_whether_a_pause_ends_the_turn(silence: floa
 @pytest.mark.parametrize("words", sorted(["my knee hurts and", "it is in my", "pain goes down the"]))
 def test_a_pause_after_a_word_that_continues_waits_longer(words: str) -> None:
     assert words.split()[-1] in CONTINUES
-    pcm = sound([("quiet", 0.5), ("voice", 0.5), ("quiet", 0.7), ("voice", 0.5), ("quiet", 3.0)])
+    pcm = sound([("quiet", 0.5), ("voice", 0.5), ("quiet", 1.2), ("voice", 0.5), ("quiet", 3.0)])
     assert len(ends(run(Endpointer(TurnPolicy(0.5)), pcm, words=words))) == 1
     assert len(ends(run(Endpointer(TurnPolicy(0.5)), pcm, words=words.rsplit(" ", 1)[0] + " knee"))) == 2
+
+
+@pytest.mark.parametrize("words", ["i can't move it", "when i stand up", "the pain goes down", "i think so"])
+def test_words_that_often_end_a_sentence_do_not_hold_the_turn(words: str) -> None:
+    assert TurnPolicy(0.5).pause_after(words) == 0.5
 
 
 def test_complete_words_and_short_answers_end_the_turn_sooner() -> None:
