@@ -48,9 +48,11 @@ MAX_UTTERANCE_SECONDS = 20.0
 
 # Words after which a pause is thinking, not the end: "my knee hurts and ...", "it is in my ...".
 # Compared with the one normaliser's words, so "I'm", "im" and "i am" all end in "am". Words that
-# often end a sentence ("move it", "stand up", "goes down", "i think so") are not among them.
+# often end a sentence ("move it", "stand up", "goes down", "i think so") are not among them, nor
+# the one-sound words a recogniser makes of a breath or a click after the last word ("a", "i",
+# "an", "in", "on": "speak slower" was held open as "speak islam a" and ran into the next turn).
 CONTINUES = frozenset(
-    "and or but with my your the a an of in on to into from when because i am is are was were have has".split()
+    "and or but with my your the of to into from when because am is are was were have has".split()
 )
 # Multiples of the `silence` setting: after a continuing word, and after a complete answer.
 # Mid-phrase, 0.5 s -> 1.5 s: the bench's pauses of 1.0 and 1.2 s after "and", "my" or "the" were
