@@ -10,11 +10,15 @@ take effect from the next utterance, never in the middle of one.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from voice.asr.recognizer import MAX_ALTERNATIVES, Alternative, Recognizer, Transcript
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
+from voice.errors import VoiceError
+
+log = logging.getLogger(__name__)
 
 MAX_PHRASE_SECONDS = 3.0  # pre-roll included; the longest command ("tell me more about that") takes under 2 s
 MORE_WORDS = 1  # open recognition may hear this many more words than the phrase and it still counts
@@ -51,11 +55,20 @@ class AnswerRecognizer:
         self._listening: frozenset[str] = frozenset()  # in the current utterance
         self._open = False
         self._narrow_bytes = 0  # fed to the narrow recogniser in this utterance
+        self._failed = False  # a narrow model could not be made (said once)
 
     def expect(self, answers: Sequence[str]) -> None:
+        """Listen for these answers and the commands from the next utterance on. A narrow model that
+        cannot be made (an unwritable cache) leaves open recognition alone, as without a question."""
         phrases = [*answers, *self._commands] if answers else []
+        try:
+            self.narrow.restrict(phrases or None)
+        except VoiceError as err:
+            if not self._failed:
+                log.warning("%s Listening for anything instead of the expected answers.", err)
+            self._failed = True
+            phrases = []
         self._expected = frozenset(normalised(p) for p in phrases if p.strip())
-        self.narrow.restrict(phrases or None)
 
     def accept(self, pcm: bytes) -> None:
         if not self._open:

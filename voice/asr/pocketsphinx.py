@@ -86,7 +86,7 @@ class PocketSphinxRecognizer:
         if not phrases:
             self._wanted = None
             return
-        path = build_phrase_lm(phrases, self.lm.words)
+        path = build_phrase_lm(phrases, self.lm.words, self.lm.lm_path.parent / "phrases")
         name = path.name.split(".")[0]
         if name not in self._searches:
             self._add_words(phrase_words(phrases))

@@ -2,7 +2,8 @@
 
 It performs the dialogue's actions and turns what happens into the dialogue's events. Nothing
 that goes wrong in one turn ends the session: the person is told, the loop recovers (reopening
-a vanished microphone with backoff) and goes on.
+a vanished microphone with backoff) and goes on; only an input that cannot be reopened and fails
+turn after turn ends it.
 """
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ from voice.session.speaking import Speaker
 
 FIRST_LISTEN = Listen(Expect.DESCRIPTION, 8.0)
 MAX_BACKOFF = 30.0
+# An input that cannot be reopened (a file, the keyboard) and fails this many turns in a row will
+# fail the same way again: the session ends with the reason instead of apologising forever.
+GIVE_UP_AFTER = 5
 SORRY = ("Sorry, something went wrong on my side. Please say that again.",)
 
 
@@ -159,6 +163,9 @@ class Assistant:
         self._failures += 1
         actions = self.dialogue.handle(SpeechDone()) if self.dialogue.speaking else []
         self.captions.note(f"Something went wrong: {problem}")
+        if not self._reopen_input and self._failures >= GIVE_UP_AFTER:
+            self.captions.note(f"Stopping after {self._failures} failed turns in a row.")
+            return [*actions, Exit()]
         delay = min(MAX_BACKOFF, 0.5 * 2 ** (self._failures - 1))
         if self._reopen_input:
             try:

@@ -14,6 +14,7 @@ from voice.asr.answers import MAX_PHRASE_SECONDS, AnswerRecognizer, HearsAnswers
 from voice.asr.recognizer import Transcript
 from voice.asr.vosk import VoskRecognizer, load_model
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
+from voice.errors import VoiceError
 from vosk_test_model import write_test_model
 
 COMMANDS = ["repeat", "tell me more", "yes", "no"]
@@ -134,3 +135,28 @@ def test_pocketsphinx_answers_and_descriptions_with_a_question_waiting() -> None
     for name, words in (("clean/k10.wav", "yes"), ("clean/c03.wav", "kneecap")):
         ears.accept(load_wav(Path(AUDIO / name)).pcm)
         assert words in ears.finish().text.split()
+
+
+class Unmakeable(Scripted):
+    """A narrow recogniser whose model cannot be made (an unwritable cache)."""
+
+    def restrict(self, phrases) -> None:
+        raise VoiceError("Cannot write the speech model cache /x: Permission denied.")
+
+
+def test_a_narrow_model_that_cannot_be_made_leaves_open_recognition_with_one_warning(caplog) -> None:
+    ears = AnswerRecognizer(Scripted("really mall"), Unmakeable("tell me more"), COMMANDS)
+    with caplog.at_level("WARNING"):
+        ears.expect(("at the back", "all over"))
+        ears.expect(("yes", "no"))
+    assert hear(ears).text == "really mall"
+    assert [r.getMessage() for r in caplog.records] == [
+        "Cannot write the speech model cache /x: Permission denied. Listening for anything instead of the expected answers."]
+
+
+def test_the_phrase_models_are_built_beside_the_domain_model(tmp_path: Path) -> None:
+    from voice.asr.pocketsphinx import PocketSphinxRecognizer
+
+    ears = PocketSphinxRecognizer.from_phrases(["my knee hurts", "tell me more"], cache_dir=tmp_path)
+    ears.restrict(["yes", "no", "tell me more"])
+    assert [p.parent for p in tmp_path.rglob("*.lm.bin") if p.name != "domain.lm.bin"] == [ears.lm.lm_path.parent / "phrases"]

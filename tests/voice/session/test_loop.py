@@ -12,7 +12,7 @@ from voice.conversation.dialogue import Heard, NoInput
 from voice.settings import Settings
 from voice.errors import VoiceError
 from voice.session.listening import EndOfInput
-from voice.session.loop import SORRY, Assistant
+from voice.session.loop import GIVE_UP_AFTER, SORRY, Assistant
 from voice.session.speaking import Spoken
 
 from bundled import KB, match
@@ -108,6 +108,17 @@ def test_a_crashing_turn_is_reported_and_the_session_goes_on():
     bot.run()
     assert SORRY in speaker.said and "Something went wrong: RuntimeError: boom" in out.getvalue()
     assert any("Runner's knee" in s for said in speaker.said for s in said)
+
+
+def test_an_input_that_fails_every_turn_and_cannot_be_reopened_ends_the_session_with_the_reason():
+    def broken(poll):
+        raise VoiceError("Cannot write the speech model cache /x.")
+
+    bot, speaker, out = assistant(ScriptedInput(*[broken] * 50))
+    bot.run()
+    assert speaker.said.count(SORRY) == GIVE_UP_AFTER - 1
+    assert out.getvalue().count("Something went wrong: Cannot write the speech model cache /x.") == GIVE_UP_AFTER
+    assert f"Stopping after {GIVE_UP_AFTER} failed turns in a row." in out.getvalue()
 
 
 def test_vanished_microphone_is_reopened_with_backoff():

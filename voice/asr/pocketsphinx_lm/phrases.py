@@ -5,7 +5,8 @@ unigram, so speech that is none of them comes out as loose words (which the call
 instead of being forced into the nearest phrase. Measured on spoken commands and descriptions
 (tune voices, see audio_tests/voice_sets/commands.py): a closed vocabulary or a strict grammar
 turned 6 to 17% of non-answers ("it hurts more") into commands, the weak unigrams none.
-Built in about 0.2 s and cached by a hash of its inputs, like the domain model.
+Built in about 0.2 s and cached by a hash of its inputs beside the domain model it extends (in the
+same folder, so a temporary one when the cache cannot be written).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from voice.asr.pocketsphinx_lm.build import default_cache_dir, write_lm
+from voice.asr.pocketsphinx_lm.build import write_lm
 from voice.errors import VoiceError
 
 PHRASE_REPEATS = 20  # each phrase's count in the corpus
@@ -25,13 +26,13 @@ def phrase_words(phrases: Iterable[str]) -> set[str]:
     return {word for phrase in phrases for word in phrase.lower().split()}
 
 
-def build_phrase_lm(phrases: Sequence[str], other_words: Iterable[str], cache_dir: Path | None = None) -> Path:
-    """The binary LM for `phrases` (lower-case words), built or taken from the cache."""
+def build_phrase_lm(phrases: Sequence[str], other_words: Iterable[str], folder: Path) -> Path:
+    """The binary LM for `phrases` (lower-case words), built in `folder` or taken from it."""
     sentences = sorted({" ".join(p.lower().split()) for p in phrases if p.strip()})
     vocabulary = sorted(set(other_words) | phrase_words(sentences))
     key = hashlib.sha256("\n".join([*sentences, "--", *vocabulary]).encode()
                          + Path(__file__).read_bytes()).hexdigest()[:16]
-    path = (cache_dir or default_cache_dir()) / "phrases" / f"{key}.lm.bin"
+    path = folder / f"{key}.lm.bin"
     if path.is_file():
         return path
     try:
