@@ -162,14 +162,16 @@ def is_polite(text: str) -> bool:
 
 
 def leading_command(text: str) -> Command | None:
-    """A command said first in a short utterance the recogniser padded with a stray word
-    ("repeat off" for "repeat that"); single words must be distinctive ("repeat", not "what")."""
+    """A command said first in a short utterance the recogniser padded with one stray word
+    ("repeat off" for "repeat that"); single words must be distinctive ("repeat", not "what").
+    More words after it than that and politeness are speech of their own ("slowly getting worse")."""
     words = normalise(text).split()
     if not 1 < len(words) <= 3:
         return None
     for size in (2, 1):
-        head = " ".join(words[:size])
-        if head in _TABLE and (size == 2 or len(head) >= 5):
+        head, rest = " ".join(words[:size]), " ".join(words[size:])
+        stray = rest and min(len(variant.split()) for variant in _variants(rest)) <= 1
+        if stray and head in _TABLE and (size == 2 or len(head) >= 5):
             return _TABLE[head]
     return None
 

@@ -114,3 +114,5 @@ def test_a_command_padded_by_a_stray_word_is_still_found():
     assert leading_command("what thigh") is None  # "what" alone is too common to trust
     assert leading_command("repeat") is None  # whole utterances are find_command's job
     assert leading_command("slower when i walk down") is None
+    assert leading_command("slowly getting worse") is None  # one stray word, not a sentence
+    assert leading_command("say again off") == Command.REPEAT
