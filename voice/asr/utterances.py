@@ -85,7 +85,7 @@ class UtteranceStream:
     def feed(self, pcm: bytes) -> list[TurnEvent]:
         """Decode `pcm` (16 kHz int16 mono); what happened in it, in order (several utterances may end)."""
         events: list[TurnEvent] = []
-        for step in self.endpointer.feed(pcm, self._words):
+        for step in self.endpointer.feed(pcm, self._readings):
             if step.audio:
                 self._audio += step.audio
                 if self._early is None:
@@ -131,9 +131,12 @@ class UtteranceStream:
             self.recognizer.accept(background)
         return self.recognizer.finish()
 
-    def _words(self) -> str:
-        """The words so far, for the turn policy (already final when decoded at the pause)."""
-        return self._early.text if self._early is not None else self.recognizer.partial()
+    def _readings(self) -> tuple[str, ...]:
+        """The words so far, for the turn policy: once decoded at the pause, final and with the
+        recogniser's other guesses after them."""
+        if self._early is None:
+            return (self.recognizer.partial(),)
+        return (self._early.text, *(a.text for a in self._early.alternatives if not a.generic))
 
     def _finish(self) -> UtteranceEnded:
         transcript, self._early = self._early, None

@@ -5,7 +5,7 @@ like the same speech at a microphone, and tests need no clock.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -76,7 +76,7 @@ class OverSpeech(TurnPolicy):
     misheard "stop" is often a word that would hold the turn open ("a", "and"): the short pause
     ends the turn whatever the last word, so the next thing they say is a turn of its own."""
 
-    def pause_after(self, words: str) -> float:
+    def pause_after(self, words: str, others: Sequence[str] = ()) -> float:
         return self.silence * COMPLETE_FACTOR
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from synthetic_sound import RATE, sound
-from voice.asr.endpointing import (CONTINUES, PAUSE_SECONDS, PRE_ROLL_SECONDS, Endpointer, Event, TurnPolicy)
+from voice.asr.endpointing import (COMPLETE_FACTOR, CONTINUES, MID_PHRASE_FACTOR, PAUSE_SECONDS, PRE_ROLL_SECONDS,
+                                    Endpointer, Event, TurnPolicy)
 
 FRAME = 0.03  # the endpointer judges 30 ms frames
 SLACK = 0.1  # seconds an edge may be found late: a voiced run of two frames, plus a frame
@@ -19,7 +20,7 @@ def run(endpointer: Endpointer, pcm: bytes, words: str = "") -> list[tuple[float
     events = []
     utterance = 0
     for offset in range(0, len(pcm) - frame + 1, frame):
-        for step in endpointer.feed(pcm[offset:offset + frame], lambda: words):
+        for step in endpointer.feed(pcm[offset:offset + frame], lambda: (words,)):
             utterance += len(step.audio)
             if step.event is not None:
                 events.append(((offset + frame) / (2 * RATE), step.event, utterance / (2 * RATE)))
@@ -76,6 +77,19 @@ def test_complete_words_and_short_answers_end_the_turn_sooner() -> None:
     assert complete >= 1.0 + 0.35
 
 
+def test_a_continuing_word_among_the_other_guesses_holds_a_turn_that_is_not_whole_yet() -> None:
+    """A quiet "and" before a pause is often heard as another short word; the N-best list keeps it."""
+    policy = TurnPolicy(0.5, complete=lambda w: w == "my knee is swollen")
+    assert policy.pause_after("my knee to run", ["my knee to thin", "my knee to and"]) == 0.5 * MID_PHRASE_FACTOR
+    assert policy.pause_after("my feet gave way", ["my feet gave way um"]) == 0.5 * MID_PHRASE_FACTOR
+    assert policy.pause_after("my knee to run", ["my knee to thin"]) == 0.5
+    assert policy.pause_after("my knee is swollen", ["my knee is swollen and"]) == 0.5 * COMPLETE_FACTOR
+
+
+def test_a_hesitation_holds_the_turn() -> None:
+    assert TurnPolicy(0.5).pause_after("my knee hurts um") == 0.5 * MID_PHRASE_FACTOR
+
+
 def test_policy_scales_with_the_silence_setting() -> None:
     for silence in (0.2, 0.5, 3.0):
         policy = TurnPolicy(silence, complete=lambda w: w == "my knee is swollen")
@@ -125,6 +139,6 @@ def test_words_are_asked_for_only_when_a_pause_may_end_the_turn() -> None:
     asked = []
     endpointer = Endpointer(TurnPolicy(0.5))
     pcm = sound([("quiet", 0.5), ("voice", 0.5), ("quiet", 1.0)])
-    for _ in endpointer.feed(pcm, lambda: asked.append(1) or "my knee"):
+    for _ in endpointer.feed(pcm, lambda: asked.append(1) or ("my knee",)):
         pass
     assert 1 <= len(asked) <= 2
