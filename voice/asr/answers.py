@@ -32,6 +32,14 @@ class Narrowable(Recognizer, Protocol):
 
 
 @runtime_checkable
+class ChecksGeneric(Protocol):
+    """A recogniser that also hears each utterance with a generic language model, as a check."""
+
+    def check_generic(self, wanted: bool) -> None:
+        """Whether to, from the next utterance on."""
+
+
+@runtime_checkable
 class HearsAnswers(Protocol):
     """A recogniser that can be told what a question expects."""
 
@@ -69,6 +77,8 @@ class AnswerRecognizer:
             self._failed = True
             phrases = []
         self._expected = frozenset(normalised(p) for p in phrases if p.strip())
+        if isinstance(self.open, ChecksGeneric):
+            self.open.check_generic(not answers)
 
     def accept(self, pcm: bytes) -> None:
         if not self._open:

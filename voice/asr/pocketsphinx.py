@@ -62,6 +62,8 @@ class PocketSphinxRecognizer:
             raise VoiceError(f"PocketSphinx could not load its model from {where}; delete that cache folder or reinstall pocketsphinx.") from err
         self._frame_rate = int(self._decoder.config["frate"])
         self._generic = generic_check
+        self._check_wanted = True  # from the next utterance on
+        self._checking = False  # in the current utterance
         self.load_time = time.perf_counter() - started
         self._open = False  # an utterance is being decoded
         self._utt_audio = bytearray()  # the current utterance, kept until its last CMN refit
@@ -94,12 +96,18 @@ class PocketSphinxRecognizer:
             self._searches.add(name)
         self._wanted = name
 
+    def check_generic(self, wanted: bool) -> None:
+        """Whether the generic model hears the utterances from the next one on: only open descriptions
+        need its check on what the domain model bent into leg words; answers to a question do not."""
+        self._check_wanted = wanted
+
     def accept(self, pcm: bytes) -> None:
         if not self._open:
             if self._wanted != self._search:
                 self._decoder.activate_search(self._wanted)
                 self._search = self._wanted
             self._open = True
+            self._checking = self._generic is not None and self._check_wanted
             self._refits = [int(s * SAMPLE_RATE) * SAMPLE_WIDTH for s in CMN_REFIT_SECONDS]
             self._restart_decoding(b"")
         self._decode(pcm)
@@ -107,7 +115,7 @@ class PocketSphinxRecognizer:
             del self._refits[0]
             self._decoder.end_utt()
             self._set_own_cmn()
-            if self._generic is not None:
+            if self._checking:
                 self._generic.start(self._decoder.get_cmn(False))
             self._restart_decoding(bytes(self._utt_audio))
             if not self._refits:
@@ -131,8 +139,8 @@ class PocketSphinxRecognizer:
         )
         confidence = sum(w.confidence for w in words) / len(words) if words else 0.0
         text = " ".join(w.text for w in words)
-        generic = (self._generic.finish(self._decoder.get_cmn(False)),) if self._generic is not None else ()
-        return Transcript(text, words, confidence, self.name, self._alternatives(text) + generic)
+        generic = self._generic.finish(self._decoder.get_cmn(False)) if self._checking else None
+        return Transcript(text, words, confidence, self.name, self._alternatives(text) + ((generic,) if generic else ()))
 
     def reset(self) -> None:
         if self._open:
@@ -183,7 +191,7 @@ class PocketSphinxRecognizer:
         if self._refits:
             self._utt_audio += pcm
         self._decoder.process_raw(pcm, False, False)
-        if self._generic is not None:
+        if self._checking:
             self._generic.accept(pcm)
 
     def _set_own_cmn(self) -> None:

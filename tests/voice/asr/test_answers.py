@@ -160,3 +160,21 @@ def test_the_phrase_models_are_built_beside_the_domain_model(tmp_path: Path) -> 
     ears = PocketSphinxRecognizer.from_phrases(["my knee hurts", "tell me more"], cache_dir=tmp_path)
     ears.restrict(["yes", "no", "tell me more"])
     assert [p.parent for p in tmp_path.rglob("*.lm.bin") if p.name != "domain.lm.bin"] == [ears.lm.lm_path.parent / "phrases"]
+
+
+class Checked(Scripted):
+    """An open recogniser with a generic-model check, which records when it is wanted."""
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.checks: list[bool] = []
+
+    def check_generic(self, wanted: bool) -> None:
+        self.checks.append(wanted)
+
+
+def test_the_generic_check_is_left_out_while_a_question_waits() -> None:
+    ears = AnswerRecognizer(Checked("yes"), Scripted("yes"), COMMANDS)
+    ears.expect(("yes", "no"))
+    ears.expect(())
+    assert ears.open.checks == [False, True]

@@ -77,3 +77,23 @@ def test_a_reset_recogniser_has_nothing_to_report(checked: PocketSphinxRecognize
 def test_the_recogniser_the_assistant_builds_checks_with_the_generic_model(tmp_path) -> None:
     recognizer = PocketSphinxRecognizer.from_phrases(["my knee hurts"], cache_dir=tmp_path)
     assert any(a.generic for a in heard(recognizer, pcm_of("clean/o01.wav")).alternatives)
+
+
+def test_answers_to_a_question_are_not_checked_and_descriptions_are_again(domain_lm: DomainLM) -> None:
+    ears = PocketSphinxRecognizer(domain_lm, generic_check=GenericCheck())
+    pcm = pcm_of("clean/c03.wav")
+    ears.check_generic(False)
+    assert not any(a.generic for a in heard(ears, pcm).alternatives)
+    ears.check_generic(True)
+    assert any(a.generic and a.text for a in heard(ears, pcm).alternatives)
+
+
+def test_a_generic_model_that_cannot_be_loaded_is_said_once_and_left_out(domain_lm, monkeypatch, tmp_path, caplog):
+    monkeypatch.setattr("voice.asr.generic_check.bundled_model_dir", lambda: tmp_path)
+    ears = PocketSphinxRecognizer(domain_lm, generic_check=GenericCheck())  # nothing is loaded yet
+    pcm = pcm_of("clean/c03.wav")
+    with caplog.at_level("WARNING"):
+        first, second = heard(ears, pcm), heard(ears, pcm)
+    assert first.text and first.text == second.text
+    assert not any(a.generic for a in first.alternatives + second.alternatives)
+    assert len(caplog.records) == 1 and "could not load its generic model" in caplog.records[0].getMessage()
