@@ -117,18 +117,21 @@ def main(argv: list[str] | None = None) -> int:
         stream = UtteranceStream(recognizer, policy(0.5, expect, whole_turn(kb)))
         right: Counter[str] = Counter()
         by_voice: Counter[str] = Counter()
+        other_command = 0
         for voice_id, rate, text, pcm in clips:
             words = heard(stream, pcm)
             got = classify(words, expect, match).command
             ok = got == COMMANDS[text]
             right[text] += ok
             by_voice[voice_id] += ok
+            other_command += got is not None and not ok
             if not ok and args.verbose:
                 print(f"  miss {voice_id} x{rate} {text!r}: heard {words.text!r}")
         per_command = len(clips) // len(COMMANDS)
         total = sum(right.values())
         print(f"{args.engine}, {context} context: {total}/{len(clips)} = {100 * total / len(clips):.1f}% "
               f"({len(by_voice)} voices x {len(RATES)} rates)")
+        print(f"  taken for another command: {other_command}/{len(clips)}")
         print("  by command: " + ", ".join(f"{t} {100 * right[t] / per_command:.0f}%" for t in COMMANDS))
         per_voice = len(clips) // len(by_voice)
         print("  by voice:   " + ", ".join(f"{v} {100 * n / per_voice:.0f}%" for v, n in by_voice.items()))

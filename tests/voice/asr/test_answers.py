@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from synthetic_sound import sound
-from voice.asr.answers import MAX_PHRASE_SECONDS, AnswerRecognizer, HearsAnswers
-from voice.asr.recognizer import Transcript
+from voice.asr.answers import MAX_PHRASE_SECONDS, MIN_PHRASE_POSTERIOR, AnswerRecognizer, HearsAnswers
+from voice.asr.recognizer import Transcript, Word
 from voice.asr.vosk import VoskRecognizer, load_model
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
 from voice.errors import VoiceError
@@ -83,6 +83,26 @@ def test_without_a_question_the_narrow_recogniser_is_not_fed() -> None:
     ears.expect(())
     assert narrow.restricted == [None]
     assert hear(ears).text == "really mall" and narrow.fed == 0
+
+
+class Unsure(Scripted):
+    """Hears `text` with every word at posterior `sure`."""
+
+    def __init__(self, text: str, sure: float):
+        super().__init__(text)
+        self.sure = sure
+
+    def finish(self) -> Transcript:
+        heard = super().finish()
+        words = tuple(Word(w, 0.1 * i, 0.1 * i + 0.1, self.sure) for i, w in enumerate(heard.text.split()))
+        return Transcript(heard.text, words, self.sure, self.name)
+
+
+def test_a_phrase_the_narrow_recogniser_is_unsure_of_leaves_open_recognition() -> None:
+    for sure, taken in ((MIN_PHRASE_POSTERIOR - 0.1, "really mall"), (MIN_PHRASE_POSTERIOR, "tell me more")):
+        ears = AnswerRecognizer(Scripted("really mall"), Unsure("tell me more", sure), COMMANDS)
+        ears.expect(("yes", "no"))
+        assert hear(ears).text == taken
 
 
 def test_a_long_utterance_is_left_to_open_recognition() -> None:
