@@ -1,7 +1,7 @@
 """Make the spoken test fixtures: espeak-ng sentences as 16 kHz mono int16 WAVs, with noise.
 
 Run from anywhere: `python audio_tests/make_fixtures.py`. It rewrites the WAVs, cases.yaml
-and sessions.yaml beside this file. Output is deterministic (seeded noise, fixed voices).
+and recordings.yaml beside this file. Output is deterministic (seeded noise, fixed voices).
 Needs espeak-ng and sox on the PATH, and numpy and pyyaml.
 """
 from __future__ import annotations
@@ -186,8 +186,9 @@ def main() -> None:
                          "utterances": [{k: v for k, v in case_entry(by_id[i], "").items() if k != "audio"} for i in ids]})
     header = "# Spoken fixtures made by make_fixtures.py (espeak-ng); format: /work/shared/eval/FORMAT.md.\n"
     (HERE / "cases.yaml").write_text(header + yaml.safe_dump({"version": 1, "cases": entries}, sort_keys=False, width=120, default_flow_style=None))
-    (HERE / "sessions.yaml").write_text(
+    (HERE / "recordings.yaml").write_text(
         "# Multi-utterance recordings made by make_fixtures.py: utterances in order, ~1.2 s pauses between.\n"
+        "# Not a sessions file of FORMAT.md (no simulated person): the recordings' expected utterances.\n"
         + yaml.safe_dump({"version": 1, "sessions": sessions}, sort_keys=False, width=120, default_flow_style=None))
 
 

@@ -22,7 +22,7 @@ from voice.asr.pocketsphinx import PocketSphinxRecognizer
 from paths import AUDIO
 
 CASES = yaml.safe_load((AUDIO / "cases.yaml").read_text())["cases"]
-SESSIONS = yaml.safe_load((AUDIO / "sessions.yaml").read_text())["sessions"]
+SESSIONS = yaml.safe_load((AUDIO / "recordings.yaml").read_text())["sessions"]
 KEYWORDS = set(
     "knee kneecap calf thigh shin foot hip back leg pain hurts swollen red hot numbness tingling weak deformed "
     "severe injury meniscus osteoarthritis ligament tore tear limping muscles tight stairs jumping weeks rest "
