@@ -1,4 +1,5 @@
-"""The `symptom-voice` command line: one entry point for users and tests alike.
+"""The `symptom-voice` command line: one entry point for users and tests alike (the knowledge
+commands' handlers are in `voice.cli_knowledge`).
 
 Every problem a user can cause or fix ends in a one-line message and a non-zero exit status,
 never a traceback.
@@ -9,21 +10,16 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from knowledge.evaluation import CasesError, evaluate, load_cases
-from knowledge.loader import KnowledgeError, check_knowledge, load_knowledge
-from knowledge.matcher import Matcher
-from knowledge.model import KnowledgeBase
-from knowledge.reply import compose_reply
+from knowledge.evaluation import CasesError
+from knowledge.loader import KnowledgeError, load_knowledge
+from voice import cli_knowledge
 from voice.app import Mode, build_ears, run_assistant
-from voice.asr.recognizer import Transcript
 from voice.cli_options import (EXIT_USER_ERROR, Parser, add_command, global_options, refuse_muted_speech,
                                refuse_unused, run_options, settings_of, spoken_commands)
 from voice.errors import VoiceError
 from voice.settings import ENGINES, add_options
-from voice.tools.sessions_file import holds_sessions, load_sessions
 from voice.tools.transcribe import transcribe_file
 
 
@@ -108,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     def ask(p: argparse.ArgumentParser) -> None:
         p.add_argument("words", metavar="TEXT", help="what hurts, in your own words, in quotes")
         p.add_argument("--json", action="store_true", help="print the match and reply as JSON")
-    add_command(sub, "ask", "answer a typed description and print the reply", _ask, ask)
+    add_command(sub, "ask", "answer a typed description and print the reply", cli_knowledge.ask, ask)
 
     def ev(p: argparse.ArgumentParser) -> None:
         p.add_argument("cases", type=Path, metavar="FILE.yaml",
@@ -118,85 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--tts-command", metavar="CMD", help="sessions: the person's voice, a command line with "
                        "{text} and {wav} (default: the built-in synthesiser)")
     add_command(sub, "eval", "score understanding on a cases file, or whole conversations on a sessions file",
-                _eval, ev)
+                cli_knowledge.evaluate_file, ev)
 
     kb = sub.add_parser("kb", help="knowledge base tools")
     kb_sub = kb.add_subparsers(title="kb commands", metavar="KB_COMMAND", required=True)
-    add_command(kb_sub, "check", "validate a knowledge directory (exit 0 only when clean)", _kb_check,
+    add_command(kb_sub, "check", "validate a knowledge directory (exit 0 only when clean)", cli_knowledge.kb_check,
                 lambda p: p.add_argument("dir", nargs="?", help="directory (default: --kb or the bundled one)"))
     return parser
-
-
-def _ask(args: argparse.Namespace) -> int:
-    kb = load_knowledge(settings_of(args).knowledge)
-    result = Matcher(kb).match(args.words)
-    reply = compose_reply(result, kb)
-    if args.json:
-        print(json.dumps({
-            "text": args.words,
-            "topics": [{"id": t.id, "kind": kb.topic(t.id).kind, "title": kb.topic(t.id).title, "score": t.score}
-                       for t in result.topics],
-            "locations": list(result.locations),
-            "warnings": [{"id": w, "title": kb.warning(w).title, "urgency": kb.warning(w).urgency}
-                         for w in result.warnings],
-            "out_of_scope": result.out_of_scope,
-            "reply": reply.text,
-        }, indent=2))
-    else:
-        print(reply.text)
-    return 0
-
-
-def _eval(args: argparse.Namespace) -> int:
-    kb = load_knowledge(args.kb)
-    if holds_sessions(args.cases):
-        return _eval_sessions(args, kb)
-    if args.tts_command:
-        raise VoiceError(f"--tts-command is the simulated person's voice: {args.cases} is a cases file, not sessions")
-    cases = load_cases(args.cases)
-    summary = evaluate(cases, kb, _transcriber(args, kb) if any(c.audio for c in cases) else None)
-    scores = summary.scores()
-    if args.json:
-        print(json.dumps({"summary": scores, "cases": [{
-            "id": r.case.id, "heard": r.heard, "topics": [t.id for t in r.match.topics],
-            "locations": list(r.match.locations), "warnings": list(r.match.warnings),
-            "confirm": list(r.confirm), "out_of_scope": r.match.out_of_scope, "ok": r.ok}
-            for r in summary.results]}, indent=2))
-        return 0
-    for r in summary.results:
-        if not r.ok:
-            print(f"FAIL {r.case.id}: {r.heard!r}")
-            print(f"     want topics {list(r.case.topics)} locations {list(r.case.locations)} "
-                  f"warnings {list(r.case.warnings)}{' out of scope' if r.case.out_of_scope else ''}")
-            print(f"     got  topics {[t.id for t in r.match.topics[:3]]} locations {list(r.match.locations)} "
-                  f"warnings {list(r.match.warnings)}{' out of scope' if r.match.out_of_scope else ''}")
-    print(f"cases: {scores['cases']}, passed: {scores['passed']}")
-    for key in ("warning_recall", "warning_false_alarms", "exact_warnings", "topic_hit_at_3", "location_recall",
-                "confirm_rate", "out_of_scope_accuracy", "in_scope_called_out_of_scope", "word_error_rate"):
-        value = scores[key]
-        print(f"{key.replace('_', ' ')}: {'n/a' if value is None else f'{100 * value:.1f}%'}")
-    return 0
-
-
-def _eval_sessions(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    from voice.tools.sessions_eval import evaluate_sessions, format_sessions, summarise
-
-    sessions = load_sessions(args.cases)
-    settings = settings_of(args)
-    results, notice = evaluate_sessions(sessions, kb, settings, args.tts_command)
-    print(notice, file=sys.stderr)
-    if args.json:
-        print(json.dumps({"summary": summarise(results), "sessions": [r.as_json() for r in results]}, indent=2))
-    else:
-        print(format_sessions(results))
-    return 0
-
-
-def _transcriber(args: argparse.Namespace, kb: KnowledgeBase) -> Callable[[Path], Transcript]:
-    settings = settings_of(args)
-    ears = build_ears(kb, settings.engine, settings.model)
-    print(ears.notice, file=sys.stderr)
-    return lambda path: transcribe_file(path, ears.recognizer).transcript
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -319,20 +243,4 @@ def _model_status(args: argparse.Namespace) -> int:
               "For better recognition run: symptom-voice model download")
     elif not any(status.in_use for status in found):
         print("So the assistant listens with PocketSphinx (built in).")
-    return 0
-
-
-def _kb_check(args: argparse.Namespace) -> int:
-    directory = args.dir or settings_of(args).knowledge
-    problems = check_knowledge(directory)
-    where = directory or "bundled knowledge base"
-    if problems:
-        print(f"{where}: {len(problems)} problem(s)")
-        for problem in problems:
-            print(f"  {problem}")
-        return 1
-    kb = load_knowledge(directory)
-    print(f"{where}: OK, {kb.domain.name} ({len(kb.topics)} topics, {len(kb.locations)} locations, "
-          f"{len(kb.warnings)} warning signs, {len(kb.domain.emergencies)} emergencies, "
-          f"{len(kb.domain.follow_ups)} follow-up questions, {len(kb.speech.templates)} sentence templates)")
     return 0
