@@ -17,6 +17,7 @@ hears what was really said ("my chest", "my face"), so where it does not bear ou
 reading of the area, an unsure reading is not understood, and signs it holds are confirmed, not
 advised (signs in its flipped words or other guesses are still asked about). Where the generic model
 heard another part of the body instead, the reading is not understood and its signs are dropped.
+An emergency in any other guess, the generic model's included, is asked about before all of that.
 """
 from __future__ import annotations
 
@@ -101,6 +102,10 @@ def understand(text: str, match: Callable[[str], Match], *, confidence: float = 
     seen: dict[str, Match] = {text: best}
     other_matches = [seen[t] if t in seen else seen.setdefault(t, match(t)) for t in others]
     other_words = [_words(t) for t in others]
+    emergency = _emergency_elsewhere(best, [*others, *([generic] if generic else [])], seen, match)
+    if emergency is not None:
+        reading, found = emergency
+        return Understanding(best, (found.emergency,), _confirm_words(reading, (found.emergency,), match), found)
     checked = match(generic) if generic is not None and not best.out_of_scope else None
     bent = checked is not None and _bent(best, checked, confidence)
     if bent and checked.other_part:  # what was said is about another part of the body
@@ -157,6 +162,20 @@ def _bent(best: Match, generic: Match, confidence: float) -> bool:
     if not generic.out_of_scope and (set(best.locations) & set(generic.locations) or not best.locations):
         return False
     return confidence < (OTHER_PART_CONFIDENCE if generic.other_part else BENT_CONFIDENCE)
+
+
+def _emergency_elsewhere(best: Match, readings: list[str], seen: dict[str, Match],
+                         match: Callable[[str], Match]) -> tuple[str, Match] | None:
+    """The first other reading (an N-best guess or the generic model's) that raises an emergency the
+    best one lacks. Unlike a warning sign, one guess is enough to ask: missing "i can't breathe and
+    my chest hurts" (heard "i can sleep and my just hurts", with chest pain in 2 of 8 guesses and
+    trouble breathing in the generic model's) costs far more than one yes/no question, and other
+    complaints rarely put one in any guess."""
+    for reading in readings:
+        found = seen[reading] if reading in seen else seen.setdefault(reading, match(reading))
+        if found.emergency and found.emergency != best.emergency:
+            return reading, found
+    return None
 
 
 def _heard_clearly(best: Match, others: list[Match], confidence: float, min_confidence: float) -> bool:

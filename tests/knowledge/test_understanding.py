@@ -167,3 +167,20 @@ def test_another_body_part_the_generic_model_heard_outweighs_fairly_confident_le
 def test_a_sign_in_leg_words_the_generic_model_heard_as_another_part_is_not_advised_or_asked():
     understood = checked("my knee is swollen and red", 0.7, "my chest is swollen and red")
     assert understood.unsure and not understood.match.warnings and not understood.confirm
+
+
+def test_an_emergency_in_one_other_guess_is_asked_about_first():
+    understood = heard("i can sleep and my just hurts", 0.62, "i can't really bend my just hurts",
+                       "i can't really and my chest hurts", "i can't sleep and my just hurts")
+    assert understood.confirm == ("chest_pain",) and understood.confirm_match.emergency == "chest_pain"
+    assert understood.confirm_words == "your chest hurts"
+
+
+def test_an_emergency_only_the_generic_model_heard_is_asked_about_though_it_heard_another_part():
+    understood = checked("i can sleep and my just hurts", 0.62, "i can't breathe and my chest arts")
+    assert understood.confirm == ("breathing",) and understood.confirm_words == "you can't breathe"
+
+
+def test_an_emergency_in_the_best_guess_is_answered_at_once():
+    understood = heard("my chest hurts", 0.5, "my test hurts")
+    assert understood.match.emergency == "chest_pain" and understood.confirm == ()
