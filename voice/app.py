@@ -131,7 +131,7 @@ def _input(settings: Settings, mode: Mode, kb: KnowledgeBase, captions: Captions
         source = WavSource(mode.input_wav)
     if source is not None:
         return spoken(source, live=False), None
-    from voice.audio.devices import MicrophoneSource
+    from voice.audio.microphone import MicrophoneSource
 
     echo = _echo_canceller(settings, captions, stack)
     microphone = MicrophoneSource(settings.input_device)
@@ -206,7 +206,7 @@ def _speaker(settings: Settings, mode: Mode, stack: ExitStack, sink: AudioSink |
 
         sink = WavSink(mode.output_wav)
     elif sink is None:
-        from voice.audio.devices import SpeakerSink
+        from voice.audio.speaker import SpeakerSink
 
         sink = SpeakerSink(settings.output_device)
     stack.callback(sink.close)

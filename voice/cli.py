@@ -159,7 +159,7 @@ def _say(args: argparse.Namespace) -> int:
 
         sink = WavSink(args.output)
     else:
-        from voice.audio.devices import SpeakerSink
+        from voice.audio.speaker import SpeakerSink
 
         sink = SpeakerSink(settings.output_device)
     try:

@@ -13,7 +13,9 @@ import pytest
 
 from voice.audio.format import AudioSink, AudioSource, SpeechAudio
 from voice.errors import VoiceError
-from voice.audio.devices import MicrophoneSource, SpeakerSink, find_device, list_devices
+from voice.audio.devices import find_device, list_devices
+from voice.audio.microphone import MicrophoneSource
+from voice.audio.speaker import SpeakerSink
 from voice.audio.wavfile import load_wav
 
 audio = pytest.mark.audio

@@ -36,7 +36,9 @@ def test_the_canceller_is_loaded_routed_and_removed(room):
 def test_the_assistants_voice_is_cancelled_and_the_persons_is_not(room, tmp_path):
     """Speech played through the canceller's speaker comes back from its microphone at least
     30 dB down; speech played into the room comes through whole."""
-    from voice.audio.devices import MicrophoneSource, SpeakerSink, refresh_devices
+    from voice.audio.devices import refresh_devices
+    from voice.audio.microphone import MicrophoneSource
+    from voice.audio.speaker import SpeakerSink
     from voice.audio.format import SpeechAudio
 
     wav = tmp_path / "speech.wav"

@@ -10,7 +10,7 @@ import pytest
 
 from knowledge.loader import load_knowledge
 from voice.app import build_ears
-from voice.audio.devices import MicrophoneSource
+from voice.audio.microphone import MicrophoneSource
 from voice.conversation.events import Expect, Heard, Listen
 from voice.session.listening import ECHO_GUARD_SECONDS, SpokenInput
 
