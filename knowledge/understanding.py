@@ -50,6 +50,7 @@ MIN_SUPPORT = 0.3
 # voices, whose words the generic model hardly hears, unsure leg complaints rose from 8% to 36%.
 BENT_CONFIDENCE = 0.6
 OTHER_PART_CONFIDENCE = 0.9
+MIN_EMERGENCY_READINGS = 2  # other readings that must raise the same emergency before it is asked about
 MAX_CONFIRM_WORDS = 14  # a question longer than this is not a short yes/no question
 
 # Words recognisers flip, each with its opposite; a word followed by "not" is flipped by dropping it.
@@ -79,7 +80,7 @@ class Understanding:
     reading, to ask about before advising; `confirm_words` is that reading's clause in the second person
     ("you can't put any weight on your leg") and `confirm_match` the reading to answer on "yes".
     `unsure`: spoken and barely heard, or not confidently heard while the other guesses disagree about
-    what it is about: not understood (never explained).
+    what it is about: not understood (never explained; with `confirm`, not even when the answer is "no").
     """
 
     match: Match
@@ -100,12 +101,20 @@ def understand(text: str, match: Callable[[str], Match], *, confidence: float = 
     generic = next((g.text for g in alternatives if g.generic), None)
     others = [g.text for g in alternatives if not g.generic and g.text.strip()][:MAX_ALTERNATIVES]
     seen: dict[str, Match] = {text: best}
+    usual = _understood(text, best, confidence, generic, others, seen, match, min_confidence)
+    emergency = _emergency_elsewhere(best, [*others, *([generic] if generic else [])], seen, match)
+    if emergency is None:
+        return usual
+    reading, found = emergency
+    return Understanding(usual.match, (found.emergency,), _confirm_words(reading, (found.emergency,), match), found,
+                         unsure=usual.unsure)
+
+
+def _understood(text: str, best: Match, confidence: float, generic: str | None, others: list[str],
+                seen: dict[str, Match], match: Callable[[str], Match], min_confidence: float) -> Understanding:
+    """What the guesses say when none of the others raises an emergency."""
     other_matches = [seen[t] if t in seen else seen.setdefault(t, match(t)) for t in others]
     other_words = [_words(t) for t in others]
-    emergency = _emergency_elsewhere(best, [*others, *([generic] if generic else [])], seen, match)
-    if emergency is not None:
-        reading, found = emergency
-        return Understanding(best, (found.emergency,), _confirm_words(reading, (found.emergency,), match), found)
     checked = match(generic) if generic is not None and not best.out_of_scope else None
     bent = checked is not None and _bent(best, checked, confidence)
     if bent and checked.other_part:  # what was said is about another part of the body
@@ -167,15 +176,17 @@ def _bent(best: Match, generic: Match, confidence: float) -> bool:
 def _emergency_elsewhere(best: Match, readings: list[str], seen: dict[str, Match],
                          match: Callable[[str], Match]) -> tuple[str, Match] | None:
     """The first other reading (an N-best guess or the generic model's) that raises an emergency the
-    best one lacks. Unlike a warning sign, one guess is enough to ask: missing "i can't breathe and
-    my chest hurts" (heard "i can sleep and my just hurts", with chest pain in 2 of 8 guesses and
-    trouble breathing in the generic model's) costs far more than one yes/no question, and other
-    complaints rarely put one in any guess."""
+    best one lacks, when another reading raises it too. Unlike a warning sign, two guesses of nine
+    are enough to ask: missing "i can't breathe and my chest hurts" (heard "i can sleep and my just
+    hurts", with chest pain in 2 of 8 guesses and trouble breathing in one and in the generic
+    model's) costs far more than one yes/no question; a single stray guess asked about crisis words
+    in "my wrist hurts when i type"."""
+    raised: dict[str, list[tuple[str, Match]]] = {}
     for reading in readings:
         found = seen[reading] if reading in seen else seen.setdefault(reading, match(reading))
         if found.emergency and found.emergency != best.emergency:
-            return reading, found
-    return None
+            raised.setdefault(found.emergency, []).append((reading, found))
+    return next((held[0] for held in raised.values() if len(held) >= MIN_EMERGENCY_READINGS), None)
 
 
 def _heard_clearly(best: Match, others: list[Match], confidence: float, min_confidence: float) -> bool:

@@ -169,16 +169,27 @@ def test_a_sign_in_leg_words_the_generic_model_heard_as_another_part_is_not_advi
     assert understood.unsure and not understood.match.warnings and not understood.confirm
 
 
-def test_an_emergency_in_one_other_guess_is_asked_about_first():
+def test_an_emergency_in_two_other_guesses_is_asked_about_first():
     understood = heard("i can sleep and my just hurts", 0.62, "i can't really bend my just hurts",
-                       "i can't really and my chest hurts", "i can't sleep and my just hurts")
+                       "i can't really and my chest hurts", "i can't sleep and my just hurts", "i can't bend my chest hurts")
     assert understood.confirm == ("chest_pain",) and understood.confirm_match.emergency == "chest_pain"
     assert understood.confirm_words == "your chest hurts"
 
 
-def test_an_emergency_only_the_generic_model_heard_is_asked_about_though_it_heard_another_part():
-    understood = checked("i can sleep and my just hurts", 0.62, "i can't breathe and my chest arts")
+def test_an_emergency_the_generic_model_and_one_other_guess_heard_is_asked_about():
+    understood = checked("i can sleep and my just hurts", 0.62, "i can't breathe and my chest arts",
+                         "i can't breathe and my just hurts", "i can sleep and my test hurts")
     assert understood.confirm == ("breathing",) and understood.confirm_words == "you can't breathe"
+
+
+def test_an_emergency_in_one_stray_guess_is_not_asked_about():
+    others = ["my restart suicide tight"] + ["my restart slip my type"] * 7
+    assert heard("my restart slipped my tight", 0.55, *others).confirm == ()
+
+
+def test_a_no_to_an_emergency_asked_about_in_words_not_understood_is_not_understood():
+    understood = checked("my knee hurts a bit", 0.5, "my chest hurts a bit", "my chest hurts now", "my knee hurts")
+    assert understood.confirm == ("chest_pain",) and understood.unsure
 
 
 def test_an_emergency_in_the_best_guess_is_answered_at_once():

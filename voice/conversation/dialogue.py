@@ -217,7 +217,8 @@ class Dialogue(YesNo):
             return answer(found)
         if understood.confirm:
             words = self._prompts.confirm_sign.format(words=understood.confirm_words)
-            return self._ask(Pending(Question.SIGN, words, match=understood.confirm_match, otherwise=found),
+            otherwise = None if understood.unsure else found  # "no": what was said was not understood
+            return self._ask(Pending(Question.SIGN, words, match=understood.confirm_match, otherwise=otherwise),
                              Kind.CHECK, about=understood.confirm)
         if understood.unsure and read_back:
             return self._not_understood()

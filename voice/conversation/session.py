@@ -51,7 +51,7 @@ class Pending:
     text: str = ""  # READ_BACK: the utterance to understand on "yes"
     command: Command | None = None  # READ_BACK of a command that could throw the conversation away
     match: Match | None = None  # SIGN: the reading to answer on "yes"; SAFETY: the answer to give on "no"
-    otherwise: Match | None = None  # SIGN: the reading to answer on "no"
+    otherwise: Match | None = None  # SIGN: the reading to answer on "no" (None: it was not understood)
 
 
 @dataclass

@@ -26,6 +26,9 @@ class YesNo(Guided):
     def _describe(self, found: Match) -> list[Action]:
         raise NotImplementedError
 
+    def _not_understood(self) -> list[Action]:
+        raise NotImplementedError
+
     def _on_yes_no(self, utterance: Utterance) -> list[Action]:
         session = self._session
         pending = session.pending
@@ -49,7 +52,7 @@ class YesNo(Guided):
                 return self._answer(pending.match)
             if utterance.rest:  # "no, my calf hurts"
                 return self._respond_to(self._reclassify(utterance.rest, utterance))
-            return self._describe(pending.otherwise)
+            return self._describe(pending.otherwise) if pending.otherwise else self._not_understood()
         if utterance.yes:  # the safety check
             return self._ask_which_sign(pending.match)
         if pending.match is not None:

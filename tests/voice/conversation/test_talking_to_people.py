@@ -441,6 +441,15 @@ def test_an_emergency_only_in_another_guess_is_confirmed_then_answered():
     assert person.hear("yes").kind == "emergency"
 
 
+def test_a_no_to_an_emergency_asked_about_words_not_understood_is_not_understood():
+    """The generic model heard a chest (another body part), so the leg words are not understood either."""
+    person = Person()
+    say = person.send(Heard("my knee hurts a bit", 0.5, (Alternative("my chest hurts now", -1), Alternative("my knee hurts", -2),
+                                                          Alternative("my chest hurts a bit", 0.3, generic=True))))
+    assert say.kind == "check" and say.about == ("chest_pain",)
+    assert person.hear("no").kind == "not_sure"
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.sampled_from(["", "my knee hurts", "not sure", "yes", "no", "zebra", "tell me more", "slower",
                                  "stop", "help", "thank you", "i can put weight on it", "start again", "repeat"]),
