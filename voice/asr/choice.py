@@ -64,7 +64,7 @@ def build_recognizer(language: Language, engine: str = "auto", model: str | None
     from voice.asr.pocketsphinx import PocketSphinxRecognizer
 
     open_ears = PocketSphinxRecognizer.from_phrases(language.domain + language.commands, speech=language.speech)
-    recognizer = AnswerRecognizer(open_ears, PocketSphinxRecognizer(open_ears.lm), language.commands)
+    recognizer = AnswerRecognizer(open_ears, PocketSphinxRecognizer(open_ears.lm, flat_pass=False), language.commands)
     notice = "Listening with PocketSphinx (built in)."
     if passed_over:
         notice = passed_over + "Meanwhile listening with PocketSphinx (built in)."

@@ -77,12 +77,12 @@ def test_words_that_are_no_expected_phrase_leave_open_recognition() -> None:
     assert hear(ears).text == "no pain in my calf"
 
 
-def test_without_a_question_the_narrow_recogniser_is_not_fed() -> None:
+def test_without_a_question_the_narrow_recogniser_listens_for_the_commands() -> None:
     narrow = Scripted("tell me more")
     ears = AnswerRecognizer(Scripted("really mall"), narrow, COMMANDS)
     ears.expect(())
-    assert narrow.restricted == [None]
-    assert hear(ears).text == "really mall" and narrow.fed == 0
+    assert narrow.restricted == [COMMANDS]
+    assert hear(ears).text == "tell me more"
 
 
 class Unsure(Scripted):
@@ -138,9 +138,9 @@ def test_vosk_listens_for_the_answers_with_a_runtime_grammar(vosk_model) -> None
     heard = ears.finish()
     assert heard.text in ("charlie", "bravo")
     assert "alpha" in [a.text for a in heard.alternatives]
-    ears.expect(())
+    ears.expect(())  # no question: the commands only
     ears.accept(burst)
-    assert ears.finish().text == "alpha"
+    assert ears.finish().text == "bravo"
 
 
 def test_pocketsphinx_answers_and_descriptions_with_a_question_waiting() -> None:
@@ -155,6 +155,21 @@ def test_pocketsphinx_answers_and_descriptions_with_a_question_waiting() -> None
     for name, words in (("clean/k10.wav", "yes"), ("clean/c03.wav", "kneecap")):
         ears.accept(load_wav(Path(AUDIO / name)).pcm)
         assert words in ears.finish().text.split()
+
+
+def test_pocketsphinx_hears_commands_with_no_question_waiting() -> None:
+    """The commands are listened for after an answer too; a description is still a description."""
+    from paths import AUDIO
+    from knowledge.loader import load_knowledge
+    from voice.app import build_ears
+    from voice.audio.wavfile import load_wav
+
+    ears = build_ears(load_knowledge(), "pocketsphinx").recognizer
+    ears.expect(())
+    for name, said in (("clean/k09.wav", "goodbye"), ("clean/k02.wav", "say that again"),
+                       ("clean/c03.wav", "kneecap")):
+        ears.accept(load_wav(Path(AUDIO / name)).pcm)
+        assert said in ears.finish().text
 
 
 class Unmakeable(Scripted):
