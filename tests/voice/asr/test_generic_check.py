@@ -90,9 +90,9 @@ def test_answers_to_a_question_are_not_checked_and_descriptions_are_again(domain
 
 def test_a_generic_model_that_cannot_be_loaded_is_said_once_and_left_out(domain_lm, monkeypatch, tmp_path, caplog):
     monkeypatch.setattr("voice.asr.generic_check.bundled_model_dir", lambda: tmp_path)
-    ears = PocketSphinxRecognizer(domain_lm, generic_check=GenericCheck())  # nothing is loaded yet
     pcm = pcm_of("clean/c03.wav")
     with caplog.at_level("WARNING"):
+        ears = PocketSphinxRecognizer(domain_lm, generic_check=GenericCheck())
         first, second = heard(ears, pcm), heard(ears, pcm)
     assert first.text and first.text == second.text
     assert not any(a.generic for a in first.alternatives + second.alternatives)
