@@ -9,8 +9,7 @@ model hears the same audio as it streams and its guess travels as an `Alternativ
 It starts decoding at the recogniser's first cepstral-mean refit, with that utterance's own mean
 (the mean carried over from earlier utterances costs accuracy), and then keeps pace with the audio,
 so at the endpoint only the last chunk is left to decode. Its model (27 MB) is loaded at start-up
-(0.3-0.45 s): loaded the first time an utterance needed it, it grew a kiosk's memory by 26 MB long
-after start, which the soak test rightly counts as growth.
+(0.3-0.45 s), so a running kiosk's memory does not jump when the first description comes.
 """
 from __future__ import annotations
 
