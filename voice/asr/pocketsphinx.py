@@ -74,7 +74,7 @@ class PocketSphinxRecognizer:
         self._prior: list[float] = []  # the cepstral mean the current decode started with
         self._search: str | None = None  # the phrase search in use; None: the whole language model
         self._wanted: str | None = None  # the one to use from the next utterance on
-        self._searches: set[str] = set()  # phrase searches added to the decoder
+        self._searches: dict[tuple[str, ...], str] = {}  # phrase sets -> their searches in the decoder
 
     @classmethod
     def from_phrases(cls, phrases: Iterable[str], cache_dir: Path | None = None,
@@ -91,13 +91,15 @@ class PocketSphinxRecognizer:
         if not phrases:
             self._wanted = None
             return
-        path = build_phrase_lm(phrases, self.lm.words, self.lm.lm_path.parent / "phrases")
-        name = path.name.split(".")[0]
-        if name not in self._searches:
-            self._add_words(phrase_words(phrases))
-            self._decoder.add_lm(name, NGramModel(self._decoder.config, self._decoder.logmath, str(path)))
-            self._searches.add(name)
-        self._wanted = name
+        key = tuple(phrases)
+        if key not in self._searches:  # every listen restricts: the LM's hash and load are done once per set
+            path = build_phrase_lm(phrases, self.lm.words, self.lm.lm_path.parent / "phrases")
+            name = path.name.split(".")[0]
+            if name not in self._searches.values():
+                self._add_words(phrase_words(phrases))
+                self._decoder.add_lm(name, NGramModel(self._decoder.config, self._decoder.logmath, str(path)))
+            self._searches[key] = name
+        self._wanted = self._searches[key]
 
     def check_generic(self, wanted: bool) -> None:
         """Whether the generic model hears the utterances from the next one on: only open descriptions
