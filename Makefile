@@ -43,8 +43,9 @@ run: setup
 demo: setup
 	$(BIN)/symptom-voice --input audio_tests/sessions/s02.wav --output demo_reply.wav
 
+# Two workers: the slow soak on one, the rest of the suite in order on the other.
 test: system-packages $(BIN)/symptom-voice
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 bench: system-packages $(BIN)/symptom-voice
 	$(BIN)/symptom-voice bench

@@ -37,6 +37,9 @@ _RIFF_MAGIC = (b"RIFF", b"RF64", b"RIFX")
 # that is less: "data : 32000 (should be 16000)".
 _DATA_SIZE = re.compile(r"^data\s*:\s*(\d+)(?:\s*\(should be (\d+)\))?", re.MULTILINE)
 _BLOCK_ALIGN = re.compile(r"^\s*Block Align\s*:\s*(\d+)", re.MULTILINE)
+# Files already in the pipeline format are taken as they are: converting a 2-minute one through
+# floats held some 60 MB at once (12 bytes a sample), and the allocator kept that high-water mark.
+_PIPELINE_FORMAT = ("PCM_16", 1, SAMPLE_RATE)
 
 
 @dataclass(frozen=True)
@@ -65,12 +68,18 @@ def read_wav(path: str | os.PathLike[str]) -> tuple[WavInfo, bytes]:
             if audio.frames == 0:
                 cut = " (the file is cut short)" if truncated else ""
                 raise VoiceError(f"{name} has a WAV header but no audio samples{cut}; record or export it again")
-            samples = audio.read(dtype="float64", always_2d=True)
-            info = WavInfo(name, audio.subtype, audio.channels, audio.samplerate, len(samples), truncated)
+            if (audio.subtype, audio.channels, audio.samplerate) == _PIPELINE_FORMAT:
+                pcm = bytes(audio.buffer_read(dtype="int16"))
+                info = WavInfo(name, audio.subtype, 1, SAMPLE_RATE, len(pcm) // SAMPLE_WIDTH, truncated)
+            else:
+                samples = audio.read(dtype="float64", always_2d=True)
+                info = WavInfo(name, audio.subtype, audio.channels, audio.samplerate, len(samples), truncated)
     except soundfile.LibsndfileError as error:
         raise _unreadable(name, data, error.error_string) from None
     if truncated:
         log.warning("%s is truncated: using the %d complete frames present", name, info.frames)
+    if (info.subtype, info.channels, info.sample_rate) == _PIPELINE_FORMAT:
+        return info, pcm
     mono = np.nan_to_num(samples.mean(axis=1), nan=0.0, posinf=1.0, neginf=-1.0) * 32768.0
     return info, to_int16_pcm(resample(mono, info.sample_rate, SAMPLE_RATE))
 

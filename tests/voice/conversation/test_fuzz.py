@@ -1,4 +1,4 @@
-"""Property-based tests (hypothesis) of the matcher and the dialogue, from issue 6.
+"""Property-based tests (hypothesis) of the matcher and the dialogue.
 
 Any text gives a well-formed result and never an exception; a warning sign found in a sentence
 is still found with harmless words around it; negating an unrelated symptom does not remove it.
