@@ -12,7 +12,6 @@ written stays valid if the program is killed, whereas libsndfile writes its head
 """
 from __future__ import annotations
 
-import io
 import logging
 import os
 import re
@@ -23,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 import soundfile
+import soxr
 
-from voice.audio.convert import resample, resample_pcm, to_int16_pcm
+from voice.audio.convert import resample_pcm, to_int16_pcm
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH, SpeechAudio
 from voice.errors import VoiceError
 
@@ -37,9 +37,9 @@ _RIFF_MAGIC = (b"RIFF", b"RF64", b"RIFX")
 # that is less: "data : 32000 (should be 16000)".
 _DATA_SIZE = re.compile(r"^data\s*:\s*(\d+)(?:\s*\(should be (\d+)\))?", re.MULTILINE)
 _BLOCK_ALIGN = re.compile(r"^\s*Block Align\s*:\s*(\d+)", re.MULTILINE)
-# Files already in the pipeline format are taken as they are: converting a 2-minute one through
-# floats held some 60 MB at once (12 bytes a sample), and the allocator kept that high-water mark.
-_PIPELINE_FORMAT = ("PCM_16", 1, SAMPLE_RATE)
+_PIPELINE_FORMAT = ("PCM_16", 1, SAMPLE_RATE)  # taken as it is, with no conversion
+_BLOCK_FRAMES = 16384  # frames of the file decoded at a time
+_HEAD_BYTES = 64  # enough of a file's start to tell what a file libsndfile refuses is
 
 
 @dataclass(frozen=True)
@@ -60,28 +60,11 @@ class WavInfo:
 
 def read_wav(path: str | os.PathLike[str]) -> tuple[WavInfo, bytes]:
     """Decode a WAV (or any file libsndfile reads) to 16 kHz mono int16 bytes; a one-line VoiceError on bad files."""
-    name = str(path)
-    data = _read_bytes(name)
+    source = WavSource(path)
     try:
-        with soundfile.SoundFile(io.BytesIO(data)) as audio:
-            truncated = _truncated(audio.extra_info)
-            if audio.frames == 0:
-                cut = " (the file is cut short)" if truncated else ""
-                raise VoiceError(f"{name} has a WAV header but no audio samples{cut}; record or export it again")
-            if (audio.subtype, audio.channels, audio.samplerate) == _PIPELINE_FORMAT:
-                pcm = bytes(audio.buffer_read(dtype="int16"))
-                info = WavInfo(name, audio.subtype, 1, SAMPLE_RATE, len(pcm) // SAMPLE_WIDTH, truncated)
-            else:
-                samples = audio.read(dtype="float64", always_2d=True)
-                info = WavInfo(name, audio.subtype, audio.channels, audio.samplerate, len(samples), truncated)
-    except soundfile.LibsndfileError as error:
-        raise _unreadable(name, data, error.error_string) from None
-    if truncated:
-        log.warning("%s is truncated: using the %d complete frames present", name, info.frames)
-    if (info.subtype, info.channels, info.sample_rate) == _PIPELINE_FORMAT:
-        return info, pcm
-    mono = np.nan_to_num(samples.mean(axis=1), nan=0.0, posinf=1.0, neginf=-1.0) * 32768.0
-    return info, to_int16_pcm(resample(mono, info.sample_rate, SAMPLE_RATE))
+        return source.info, b"".join(iter(lambda: source.read(_BLOCK_FRAMES), b""))
+    finally:
+        source.close()
 
 
 def load_wav(path: str | os.PathLike[str]) -> SpeechAudio:
@@ -89,9 +72,11 @@ def load_wav(path: str | os.PathLike[str]) -> SpeechAudio:
     return SpeechAudio(read_wav(path)[1], SAMPLE_RATE)
 
 
-def _read_bytes(name: str) -> bytes:
+def _read_head(name: str) -> bytes:
+    """The file's first bytes, which tell what a file libsndfile refuses is; a one-line VoiceError if unreadable."""
     try:
-        data = Path(name).read_bytes()
+        with open(name, "rb") as file:
+            head = file.read(_HEAD_BYTES)
     except FileNotFoundError:
         raise VoiceError(f"WAV file not found: {name}; check the path") from None
     except IsADirectoryError:
@@ -100,9 +85,9 @@ def _read_bytes(name: str) -> bytes:
         raise VoiceError(f"cannot read {name}: permission denied; check the file's permissions") from None
     except OSError as exc:
         raise VoiceError(f"cannot read {name}: {exc.strerror or exc}") from None
-    if not data:
+    if not head:
         raise VoiceError(f"{name} is empty (0 bytes); record or export the audio again")
-    return data
+    return head
 
 
 def _truncated(header_log: str) -> bool:
@@ -130,30 +115,64 @@ def _unreadable(name: str, data: bytes, reason: str) -> VoiceError:
 
 
 class WavSource:
-    """An AudioSource over a WAV file, decoded once to the pipeline format.
+    """An AudioSource over a WAV file, decoded to the pipeline format block by block as it is read.
 
-    The whole file is held in memory as 16 kHz mono int16 (32 kB per second), which suits
-    utterance-length files.
+    A recording of any length takes a few blocks of memory: decoding a 2-minute one whole went
+    through some 60 MB of floats, and every reopening left the process's memory higher.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.info, self._pcm = read_wav(path)
-        self._offset = 0
-
-    @property
-    def audio(self) -> SpeechAudio:
-        return SpeechAudio(self._pcm, SAMPLE_RATE)
+        self._name = str(path)
+        self._head = _read_head(self._name)
+        try:
+            self._file: soundfile.SoundFile | None = soundfile.SoundFile(self._name)
+        except soundfile.LibsndfileError as error:
+            raise _unreadable(self._name, self._head, error.error_string) from None
+        audio = self._file
+        truncated = _truncated(audio.extra_info)
+        self.info = WavInfo(self._name, audio.subtype, audio.channels, audio.samplerate, audio.frames, truncated)
+        if audio.frames == 0:
+            self.close()
+            cut = " (the file is cut short)" if truncated else ""
+            raise VoiceError(f"{self._name} has a WAV header but no audio samples{cut}; record or export it again")
+        if truncated:
+            log.warning("%s is truncated: using the %d complete frames present", self._name, self.info.frames)
+        as_is = (audio.subtype, audio.channels, audio.samplerate) == _PIPELINE_FORMAT
+        self._resampler = None if as_is else soxr.ResampleStream(audio.samplerate, SAMPLE_RATE, 1, dtype="float64")
+        self._pending = b""
 
     def read(self, frames: int) -> bytes:
         if frames < 0:
             raise ValueError(f"frames must be >= 0, got {frames}")
-        chunk = self._pcm[self._offset : self._offset + frames * SAMPLE_WIDTH]
-        self._offset += len(chunk)
+        wanted = frames * SAMPLE_WIDTH
+        while len(self._pending) < wanted and self._file is not None:
+            self._pending += self._decode()
+        chunk, self._pending = self._pending[:wanted], self._pending[wanted:]
         return chunk
 
     def close(self) -> None:
-        self._pcm = b""
-        self._offset = 0
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._pending = b""
+
+    def _decode(self) -> bytes:
+        """The next block of the file in the pipeline format; at its end, what the resampler holds back."""
+        try:
+            if self._resampler is None:
+                pcm = bytes(self._file.buffer_read(_BLOCK_FRAMES, dtype="int16"))
+                if not pcm:
+                    self.close()
+                return pcm
+            samples = self._file.read(_BLOCK_FRAMES, dtype="float64", always_2d=True)
+        except soundfile.LibsndfileError as error:
+            self.close()
+            raise _unreadable(self._name, self._head, error.error_string) from None
+        last = len(samples) == 0
+        if last:
+            self.close()
+        mono = np.nan_to_num(samples.mean(axis=1), nan=0.0, posinf=1.0, neginf=-1.0) * 32768.0
+        return to_int16_pcm(self._resampler.resample_chunk(mono, last=last))
 
 
 class WavSink:

@@ -201,7 +201,11 @@ def test_wav_source_reads_in_blocks_until_empty(tmp_path):
     source = WavSource(path)
     assert isinstance(source, AudioSource)
     blocks = iter(lambda: source.read(1000), b"")
-    assert b"".join(blocks) == load_wav(path).pcm == source.audio.pcm
+    streamed = np.frombuffer(b"".join(blocks), dtype="<i2")
+    assert streamed.tobytes() == load_wav(path).pcm
+    whole = resample(signal[:, 0] * 32767, 44100, 16000)  # decoded in one go, as before streaming
+    assert len(streamed) == len(whole) == 16000
+    assert np.max(np.abs(streamed - whole)) <= 2
     assert source.read(1000) == b""
     source.close()
     assert source.read(1000) == b""
