@@ -116,7 +116,14 @@ class Matcher:
             return Match(text=text, out_of_scope=True, emergency=emergency, other_part=other_part)
         return Match(text=text, topics=_score_topics(hits, locations, index, home), locations=tuple(locations),
                      warnings=tuple(warnings), about_area=about_area or names_topic, emergency=emergency,
-                     other_part=other_part)
+                     other_part=other_part,
+                     says_what=symptom or bool(warnings) or _names_what(hits))
+
+
+def _names_what(hits: list[_Hit]) -> bool:
+    """A topic or cue is named in words that are not just a place ("kneecap" is both a place and a cue)."""
+    places = {p for h in hits if h.phrase.role == "location" for p in h.positions}
+    return any(h.phrase.role in ("topic", "cue") and not places.issuperset(h.positions) for h in hits)
 
 
 def _first(hits: list[_Hit], role: str, order: list[str]) -> str | None:

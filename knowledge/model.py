@@ -188,6 +188,7 @@ class Match:
     about_area: bool = False  # mentions the pack's area at all, even without a topic
     emergency: str | None = None  # an Emergency id: call for help now, whatever else was said
     other_part: bool = False  # names a body part outside the area (the pack's other_body_parts)
+    says_what: bool = False  # names a symptom, a topic's cue or a warning sign, not only a place
 
 
 @dataclass(frozen=True)

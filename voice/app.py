@@ -191,7 +191,7 @@ def whole_turn(kb: KnowledgeBase) -> Callable[[str], bool]:
         if find_command(words) is not None:
             return True
         found = matcher.match(words)
-        return bool(found.locations) and bool(found.topics or found.warnings)
+        return bool(found.locations) and found.says_what
     return complete
 
 
