@@ -74,7 +74,9 @@ def turn_policy(silence: float, expect: Expect, complete: Callable[[str], bool] 
 class OverSpeech(TurnPolicy):
     """Over the assistant's speech people say short things ("stop", "repeat that", "louder"), and a
     misheard "stop" is often a word that would hold the turn open ("a", "and"): the short pause
-    ends the turn whatever the last word, so the next thing they say is a turn of its own."""
+    ends the turn whatever the last word, so the next thing they say is a turn of its own. Once
+    the assistant is silent (cut off, or done) the usual policy takes over, so a description begun
+    as it finishes is not cut off at its first pause after "and" or "the"."""
 
     def pause_after(self, words: str, others: Sequence[str] = ()) -> float:
         return self.silence * COMPLETE_FACTOR
@@ -144,15 +146,23 @@ class SpokenInput:
         no words, such as what is left of its own voice, never cuts it). Words that cut the
         speech are the person's turn even when the final decode of a short, garbled word keeps
         none of them (seen for "stop" said over the answer in about 1 run of 4): then the words
-        it cut on are heard, unsure. The endpointer and recogniser are not reset at the end, so
-        speech that starts as the assistant falls silent carries on into the next `listen` whole.
+        it cut on are heard, unsure. Words that only the final decode found cut it too, before they
+        are handled (they used to be handled only after the answer had played to its end). The
+        endpointer and recogniser are not reset at the end, so speech that starts as the assistant
+        falls silent carries on into the next `listen` whole.
         """
-        self._stream.policy = OverSpeech(self.silence)
+        over_speech = OverSpeech(self.silence)
+        self._stream.policy = over_speech
         self._expect(())
         cut_on = ""
         while True:
-            heard = self._next(speaking=playing())
+            speaking = playing()
+            if not speaking and self._stream.policy is over_speech:
+                self._stream.policy = turn_policy(self.silence, Expect.DESCRIPTION, self._complete)
+            heard = self._next(speaking=speaking)
             if heard is not None:
+                if not cut_on and isinstance(heard, Heard):  # words only at the final decode still cut
+                    on_speech()
                 return heard
             if not cut_on and self._stream.in_utterance and (words := self.recognizer.partial()):
                 cut_on = words

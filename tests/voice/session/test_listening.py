@@ -99,3 +99,65 @@ def test_listening_during_speech_ends_with_the_speech_when_nobody_speaks(virtual
         listening = SpokenInput(mic, recognizer, live=True, echo_cancelled=lambda: True)
         heard = listening.listen_during(lambda: time.monotonic() < deadline, lambda: None)
     assert heard is None and time.monotonic() - deadline < 0.5
+
+
+def test_words_heard_over_the_speech_cut_it_even_when_none_came_before_the_final_decode():
+    """A short word said over the answer may bring no partial words until its utterance ends (seen
+    for "stop" through the room echo): its words still cut the speech before they are handled."""
+    from paths import AUDIO
+    from voice.asr.recognizer import Transcript
+    from voice.audio.wavfile import WavSource
+
+    class WordsOnlyAtTheEnd:
+        name = "words-at-the-end"
+
+        def accept(self, pcm: bytes) -> None:
+            pass
+
+        def partial(self) -> str:
+            return ""
+
+        def finish(self) -> Transcript:
+            return Transcript("louder please", confidence=0.9, engine=self.name)
+
+        def reset(self) -> None:
+            pass
+
+    cut: list[bool] = []
+    source = WavSource(AUDIO / "clean" / "k04.wav")
+    heard = SpokenInput(source, WordsOnlyAtTheEnd(), live=False).listen_during(lambda: not cut, lambda: cut.append(True))
+    source.close()
+    assert isinstance(heard, Heard) and heard.text == "louder please"
+    assert cut == [True]
+
+
+class Pcm:
+    """An AudioSource over bytes of pipeline-format audio; `seconds` read so far."""
+
+    def __init__(self, pcm: bytes):
+        self.pcm = pcm
+        self.seconds = 0.0
+
+    def read(self, frames: int) -> bytes:
+        chunk, self.pcm = self.pcm[:frames * 2], self.pcm[frames * 2:]
+        self.seconds += len(chunk) / 32000
+        return chunk
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_description_begun_as_the_speech_ends_keeps_its_pauses(recognizer):
+    """Over the assistant's speech a short pause ends a turn; once it is silent, a pause after "and"
+    waits as it always does, so the description is heard whole."""
+    from paths import AUDIO
+    from voice.audio.wavfile import read_wav
+
+    pcm = read_wav(AUDIO / "clean" / "c01.wav")[1]  # "my knee hurts and | the pain goes down into my calf"
+    cut = int(1.24 * 16000) * 2
+    paused = pcm[:cut] + bytes(int(0.9 * 16000) * 2) + pcm[cut:] + bytes(16000)
+    for speech_ends, whole in ((1.0, True), (60.0, False)):  # seconds into the audio
+        source = Pcm(paused)
+        heard = SpokenInput(source, recognizer, live=False).listen_during(lambda: source.seconds < speech_ends,
+                                                                         lambda: None)
+        assert isinstance(heard, Heard) and ("calf" in heard.text) == whole, (speech_ends, heard)
