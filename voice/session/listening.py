@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from knowledge.text import words as canonical_words
 from voice.asr.answers import HearsAnswers
 from voice.asr.endpointing import COMPLETE_FACTOR, TurnPolicy
 from voice.asr.recognizer import Recognizer, Transcript
@@ -19,6 +20,7 @@ from voice.conversation.events import Expect, Heard, Listen, NoInput
 from voice.session.observer import SessionObserver, Unobserved
 
 BLOCK_SECONDS = 0.1
+SHORT_OVER_SPEECH = 3  # words: what people say to stop or steer an answer ("tell me more")
 ECHO_GUARD_SECONDS = 0.3  # audio heard this long after the assistant stops speaking is its own echo
 POLL_SECONDS = 0.5
 UNSURE_CUT = 0.3  # the confidence of words that cut the speech but that the final decode dropped
@@ -72,14 +74,16 @@ def turn_policy(silence: float, expect: Expect, complete: Callable[[str], bool] 
 
 @dataclass(frozen=True)
 class OverSpeech(TurnPolicy):
-    """Over the assistant's speech people say short things ("stop", "repeat that", "louder"), and a
-    misheard "stop" is often a word that would hold the turn open ("a", "and"): the short pause
-    ends the turn whatever the last word, so the next thing they say is a turn of its own. Once
-    the assistant is silent (cut off, or done) the usual policy takes over, so a description begun
-    as it finishes is not cut off at its first pause after "and" or "the"."""
+    """Over the assistant's speech people say short things ("stop", "repeat that", "tell me more"),
+    and a misheard "stop" is often a word that would hold the turn open ("a", "and"): up to
+    SHORT_OVER_SPEECH words the short pause ends the turn whatever the last word, so the next thing
+    they say is a turn of its own. More words are a description begun over the answer (or as it
+    ended), and pause as descriptions do: it used to be cut off at its first pause after "and"."""
 
     def pause_after(self, words: str, others: Sequence[str] = ()) -> float:
-        return self.silence * COMPLETE_FACTOR
+        if len(canonical_words(words)) <= SHORT_OVER_SPEECH:
+            return self.silence * COMPLETE_FACTOR
+        return super().pause_after(words, others)
 
 
 class SpokenInput:
@@ -151,15 +155,11 @@ class SpokenInput:
         endpointer and recogniser are not reset at the end, so speech that starts as the assistant
         falls silent carries on into the next `listen` whole.
         """
-        over_speech = OverSpeech(self.silence)
-        self._stream.policy = over_speech
+        self._stream.policy = OverSpeech(self.silence, complete=self._complete)
         self._expect(())
         cut_on = ""
         while True:
-            speaking = playing()
-            if not speaking and self._stream.policy is over_speech:
-                self._stream.policy = turn_policy(self.silence, Expect.DESCRIPTION, self._complete)
-            heard = self._next(speaking=speaking)
+            heard = self._next(speaking=playing())
             if heard is not None:
                 if not cut_on and isinstance(heard, Heard):  # words only at the final decode still cut
                     on_speech()
