@@ -18,7 +18,6 @@ import re
 import threading
 import wave
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import soundfile
