@@ -5,8 +5,8 @@ cannot press a key to skip and must wait for the end to speak again (answers of 
 30 to 50 s, were measured before). An emergency gets only what to do now. Otherwise a warning
 sign's advice comes first; an urgent one stands alone with what to do; else one explanation of the
 places said follows, then the notice and the offer of more, or instead of the offer the question the
-dialogue asks next (its safety check: one question at a time, and it counts in the budget, since a
-person hears it as part of the same answer). Everything else waits for "tell me more". Sentences are
+dialogue asks next (its safety check, or whether a sign heard only maybe was said: one question at a
+time, and it counts in the budget, since a person hears it as part of the same answer). Everything else waits for "tell me more". Sentences are
 kept separate so speech can start on the first while the rest is synthesised.
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ def compose_reply(match: Match, kb: KnowledgeBase, emergency_number: str = DEFAU
         return Reply((f"I heard: {match.text.strip()}.", domain.no_match,
                       f"For example, say: {domain.example}", f"Or say: {domain.second_example}"))
     urgent = bool(signs) and signs[0].urgency == "urgent"  # its advice stands alone
-    ask = bool(question) and not signs
+    ask = bool(question) and not urgent
     closing = [question] if ask else [] if urgent else [OFFER_MORE]
     first, more = _first_answer(signs, blocks, word_count([kb.notice, *closing]))
     sentences = first + [kb.notice] + (closing if ask or more else [])

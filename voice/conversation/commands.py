@@ -13,6 +13,10 @@ from enum import Enum
 from knowledge.text import words
 
 
+# At most this many words is what people say to stop or steer an answer they talk over ("tell me more").
+SHORT_REQUEST_WORDS = 3
+
+
 class Command(str, Enum):
     REPEAT = "repeat"
     SLOWER = "slower"

@@ -21,9 +21,9 @@ from dataclasses import replace
 from typing import Protocol
 
 from knowledge.model import Domain, KnowledgeBase, Match, Reply
-from knowledge.understanding import MIN_CONFIDENCE
+from knowledge.understanding import MIN_CONFIDENCE, Understanding
 from voice.conversation import follow_up
-from voice.conversation.commands import Command
+from voice.conversation.commands import SHORT_REQUEST_WORDS, Command
 from voice.conversation.events import (Action, Event, Exit, Expect, Heard, Idle, Kind, Listen, NoInput, SpeechDone,
                                        Start, StopKey)
 from voice.conversation.prompts import Prompts, load_prompts
@@ -140,7 +140,8 @@ class Dialogue(YesNo):
         interrupted: list[Action] = []
         if self.speaking:
             interrupted = self._interrupt()
-            if utterance.command == Command.STOP or any(isinstance(a, Exit) for a in interrupted):
+            if utterance.command == Command.STOP or self._unclear_request(utterance) or \
+                    any(isinstance(a, Exit) for a in interrupted):
                 return interrupted
             interrupted = [a for a in interrupted if not isinstance(a, Listen)]
         if session.state == State.ENDED:
@@ -151,6 +152,21 @@ class Dialogue(YesNo):
         if session.state == State.AWAITING_PERSON:
             return interrupted + self._on_arrival(utterance)
         return interrupted + self._respond_to(utterance)
+
+    def _unclear_request(self, utterance: Utterance) -> bool:
+        """A few words said over the answer that name nothing for sure: taken as "stop", then listen.
+
+        What people say over an answer is mostly a command, and through the room echo the embedded
+        recogniser heard "stop" as another word ("now", "um", "i") in 5 of 6 live runs; reading
+        that word back or answering it as out of scope talked on at someone who asked for quiet.
+        Warning signs, emergencies and anything understood are still the person's turn.
+        """
+        understood = utterance.understanding
+        if utterance.kind != Said.DESCRIPTION or utterance.typed or understood is None or \
+                utterance.words > SHORT_REQUEST_WORDS or understood.match.warnings or understood.confirm:
+            return False
+        return understood.unsure or not utterance.known or (
+            utterance.confidence < self._min_confidence and understood.agreement is None)
 
     # --- one handler per state ---------------------------------------------------------------
 
@@ -214,7 +230,8 @@ class Dialogue(YesNo):
         assert understood is not None
         found = understood.match
         if found.warnings:  # a warning sign is never held back behind a question, however unsure
-            return answer(found)
+            also = set(understood.confirm) - set(found.warnings) and not self._urgent(found)
+            return self._answer(found, also=understood) if also else answer(found)
         if understood.confirm:
             words = self._prompts.confirm_sign.format(words=understood.confirm_words)
             otherwise = None if understood.unsure else found  # "no": what was said was not understood
@@ -237,7 +254,8 @@ class Dialogue(YesNo):
         session.state, session.context, session.follow_up = State.FOLLOW_UP, found, question
         return self._say((question.question,), Kind.QUESTION, self._listen_here())
 
-    def _answer(self, found: Match) -> list[Action]:
+    def _answer(self, found: Match, also: Understanding | None = None) -> list[Action]:
+        """Explain `found`; `also`: another reading with a sign that may have been said, asked about after."""
         if found.emergency:
             return self._emergency(found)
         session = self._session
@@ -248,8 +266,11 @@ class Dialogue(YesNo):
                 return self._ask_where()
         if found.warnings:
             session.safety_done = True
-        # The safety check closes the first explanation in place of the offer of more, within its budget.
-        question = self._safety_question if found.topics and not session.safety_done else ""
+        # A sign heard only in another reading is asked about after the advice for those heard clearly
+        # ("swollen ... i can put any weight": the canceller's echo often loses the "'t"); else the safety
+        # check closes the first explanation. Either takes the place of the offer of more.
+        pending = self._also_said(found, also) if also is not None else None
+        question = pending.sentence if pending else self._safety_question if found.topics and not session.safety_done else ""
         excerpt = replace(found, text=self._excerpt(found.text))
         reply = self._respond(excerpt, question=question) if question else self._respond(excerpt)
         session.last_reply, session.more_said = reply, False
@@ -261,8 +282,20 @@ class Dialogue(YesNo):
         if question:  # asked even by a `respond` that left it out: the check is never lost
             session.safety_done = True
             before = reply.sentences[:-1] if reply.sentences[-1:] == (question,) else reply.sentences
-            return self._ask(Pending(Question.SAFETY, question), Kind.ANSWER, before=before, about=self._warning_ids)
+            return self._ask(pending or Pending(Question.SAFETY, question), Kind.ANSWER, before=before,
+                             about=also.confirm if pending and also else self._warning_ids)
         return self._say(reply.sentences, Kind.ANSWER, self._listen(Expect.ANYTHING))
+
+    def _urgent(self, found: Match) -> bool:
+        """Its advice already says to get medical attention: no other sign would change what to do."""
+        return self._kb is not None and any(self._kb.warning(w).urgency == "urgent" for w in found.warnings)
+
+    def _also_said(self, found: Match, also: Understanding) -> Pending:
+        """The question about the signs only `also` has; "yes" advises those alone (the others were)."""
+        reading = also.confirm_match or found
+        signs = tuple(w for w in reading.warnings if w not in found.warnings)
+        return Pending(Question.ALSO_SIGN, self._prompts.confirm_sign.format(words=also.confirm_words),
+                       match=replace(reading, warnings=signs))
 
     def _emergency(self, found: Match) -> list[Action]:
         session = self._session

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from knowledge.model import KnowledgeBase, Match, TopicScore
+from knowledge.understanding import Understanding
 from voice.conversation.events import Action, Expect, Heard, Kind
 from voice.conversation.session import Pending, Question, State
 from voice.conversation.turns import Turns
@@ -25,7 +26,7 @@ class Guided(Turns):
     _kb: KnowledgeBase | None
     _understand: Callable[[str], Match]
 
-    def _answer(self, found: Match) -> list[Action]:
+    def _answer(self, found: Match, also: Understanding | None = None) -> list[Action]:
         raise NotImplementedError
 
     def _ask_where(self) -> list[Action]:

@@ -39,6 +39,7 @@ class Question(str, Enum):
 
     READ_BACK = "read_back"  # "I heard: ... Is that right?"
     SIGN = "sign"  # "Did you say you can't put weight on your leg?"
+    ALSO_SIGN = "also_sign"  # the same, after the advice for another sign heard clearly
     SAFETY = "safety"  # the pack's safety question, once per conversation
 
 
@@ -50,7 +51,7 @@ class Pending:
     sentence: str
     text: str = ""  # READ_BACK: the utterance to understand on "yes"
     command: Command | None = None  # READ_BACK of a command that could throw the conversation away
-    match: Match | None = None  # SIGN: the reading to answer on "yes"; SAFETY: the answer to give on "no"
+    match: Match | None = None  # SIGN, ALSO_SIGN: the reading to answer on "yes"; SAFETY: the answer to give on "no"
     otherwise: Match | None = None  # SIGN: the reading to answer on "no" (None: it was not understood)
 
 

@@ -16,6 +16,8 @@ from voice.conversation.session import Pending, Question, State
 from voice.conversation.utterance import Kind as Said
 from voice.conversation.utterance import Utterance
 
+_SIGNS = (Question.SIGN, Question.ALSO_SIGN)  # questions about a warning sign that may have been said
+
 
 class YesNo(Guided):
     """The handler of the CONFIRMING state; the `Dialogue` supplies the others."""
@@ -39,19 +41,21 @@ class YesNo(Guided):
             if pending.question == Question.SAFETY:  # twice unclear: say what to do if they have one, go on
                 return self._safety_unclear(pending)
             # Twice unclear: a possible warning sign is advised rather than dropped; a read-back failed.
-            utterance = replace(utterance, kind=Said.ANSWER, yes=pending.question == Question.SIGN, rest="")
+            utterance = replace(utterance, kind=Said.ANSWER, yes=pending.question in _SIGNS, rest="")
         session.pending = None
         session.state = State.FOLLOW_UP if session.context is not None else State.READY
         if utterance.kind != Said.ANSWER or pending is None:  # said something else instead: take it afresh
             return self._respond_to(utterance)
         if pending.question == Question.READ_BACK:
             return self._read_back_answered(pending, utterance)
-        if pending.question == Question.SIGN:
+        if pending.question in _SIGNS:
             session.safety_done = True
             if utterance.yes:
                 return self._answer(pending.match)
             if utterance.rest:  # "no, my calf hurts"
                 return self._respond_to(self._reclassify(utterance.rest, utterance))
+            if pending.question == Question.ALSO_SIGN:  # what was heard clearly has been answered
+                return self._say((self._prompts.safety_no,) + self._offer_more(), Kind.PROMPT, self._listen(Expect.ANYTHING))
             return self._describe(pending.otherwise) if pending.otherwise else self._not_understood()
         if utterance.yes:  # the safety check
             return self._ask_which_sign(pending.match)

@@ -16,11 +16,11 @@ from voice.asr.recognizer import Recognizer, Transcript
 from voice.asr.utterances import TurnEvent, UtteranceEnded, UtteranceStream
 from voice.audio.echo_cancel import ResidualEchoGate
 from voice.audio.format import AudioSource, SAMPLE_RATE
+from voice.conversation.commands import SHORT_REQUEST_WORDS
 from voice.conversation.events import Expect, Heard, Listen, NoInput
 from voice.session.observer import SessionObserver, Unobserved
 
 BLOCK_SECONDS = 0.1
-SHORT_OVER_SPEECH = 3  # words: what people say to stop or steer an answer ("tell me more")
 ECHO_GUARD_SECONDS = 0.3  # audio heard this long after the assistant stops speaking is its own echo
 POLL_SECONDS = 0.5
 UNSURE_CUT = 0.3  # the confidence of words that cut the speech but that the final decode dropped
@@ -76,12 +76,12 @@ def turn_policy(silence: float, expect: Expect, complete: Callable[[str], bool] 
 class OverSpeech(TurnPolicy):
     """Over the assistant's speech people say short things ("stop", "repeat that", "tell me more"),
     and a misheard "stop" is often a word that would hold the turn open ("a", "and"): up to
-    SHORT_OVER_SPEECH words the short pause ends the turn whatever the last word, so the next thing
+    SHORT_REQUEST_WORDS words the short pause ends the turn whatever the last word, so the next thing
     they say is a turn of its own. More words are a description begun over the answer (or as it
     ended), and pause as descriptions do: it used to be cut off at its first pause after "and"."""
 
     def pause_after(self, words: str, others: Sequence[str] = ()) -> float:
-        if len(canonical_words(words)) <= SHORT_OVER_SPEECH:
+        if len(canonical_words(words)) <= SHORT_REQUEST_WORDS:
             return self.silence * COMPLETE_FACTOR
         return super().pause_after(words, others)
 

@@ -480,6 +480,23 @@ def test_speech_heard_while_speaking_cuts_it_and_is_answered():
     assert actions[0] == StopSpeaking() and isinstance(actions[1], SetVoice)
 
 
+@pytest.mark.parametrize("text,confidence", [("now", 1.0), ("um", 1.0), ("so a fall", 1.0), ("zebra", 1.0),
+                                               ("front knee", UNSURE - 0.3)])
+def test_a_few_unclear_words_over_the_answer_stop_it_and_listen(text, confidence):
+    """Mostly a misheard command: neither read back nor answered as out of scope while the person waits."""
+    talk = speaking()
+    actions = talk.send(Heard(text, confidence))
+    assert actions == [StopSpeaking(), Listen(Expect.ANYTHING, Timing().listen)]
+
+
+@pytest.mark.parametrize("text", ["my calf", "no weight", "the zebra walked over the hill today",
+                                  "i think my shoulder is the problem"])
+def test_what_is_understood_over_the_answer_or_longer_speech_is_the_persons_turn(text):
+    talk = speaking()
+    actions = talk.send(Heard(text))
+    assert actions[0] == StopSpeaking() and say_of(actions) is not None
+
+
 def test_goodbye_ends_after_the_goodbye_is_spoken():
     talk = answered()
     actions = talk.send(Heard("that's all"))
@@ -590,8 +607,8 @@ class RealKnowledge:
         return match(text)
 
     @staticmethod
-    def respond(m: Match) -> Reply:
-        return compose_reply(m, KB)
+    def respond(m: Match, question: str = "") -> Reply:
+        return compose_reply(m, KB, question=question)
 
 
 def real_talk(kiosk: bool = False) -> Talk:
@@ -659,11 +676,46 @@ def test_real_warnings_are_spoken_first_and_never_wait_for_a_question():
     cases = _warning_cases()
     assert len(cases) > 100
     for text in cases:
-        talk = real_talk()
+        talk = Talk(knowledge=RealKnowledge(), kb=KB, warning_signs=warnings_overview(KB).sentences).start()
         actions, _ = talk.hear(text)
         say = say_of(actions)
         assert say.kind == "answer", text
-        assert say.sentences == compose_reply(match(text), KB).sentences, text
+        advice = compose_reply(match(text), KB).sentences
+        asked_also = say.sentences[0] == advice[0] and say.sentences[-1].startswith("Did you say")
+        assert say.sentences == advice or asked_also, text
+
+
+def kb_talk() -> Talk:
+    return Talk(knowledge=RealKnowledge(), kb=KB, warning_signs=warnings_overview(KB).sentences).start()
+
+
+SWOLLEN_CAN = "my knee is swollen and pops and i can put any weight on my leg"  # heard for "can't" over the echo
+
+
+def test_a_sign_heard_only_maybe_is_asked_about_after_the_advice_for_one_heard_clearly():
+    talk = kb_talk()
+    actions, after = talk.hear(SWOLLEN_CAN)
+    say = say_of(actions)
+    assert say.sentences[0] == compose_reply(match(SWOLLEN_CAN), KB).sentences[0]  # the swelling's advice, at once
+    assert say.sentences[-1] == "Did you say you can't put any weight on your leg?"
+    assert say.about == ("cannot_bear_weight",) and after[-1].expect == Expect.YES_NO
+    actions, _ = talk.hear("yes")
+    assert say_of(actions).sentences == compose_reply(match("i can't put any weight on my leg"), KB).sentences
+
+
+def test_no_to_a_sign_asked_about_after_advice_goes_on_without_repeating_it():
+    talk = kb_talk()
+    talk.hear(SWOLLEN_CAN)
+    actions, after = talk.hear("no")
+    assert say_of(actions).sentences == (load_prompts().safety_no, "Say tell me more to hear more.")
+    assert after[-1].expect == Expect.ANYTHING
+
+
+def test_urgent_advice_is_not_followed_by_a_question_about_another_sign():
+    talk = kb_talk()
+    actions, after = talk.hear("no swelling but i have pins and needles in my toes")
+    assert say_of(actions).sentences == compose_reply(match("no swelling but i have pins and needles in my toes"), KB).sentences
+    assert after[-1].expect == Expect.ANYTHING
 
 
 def test_real_kiosk_reset_leaves_nothing_of_the_person():
