@@ -90,6 +90,16 @@ def test_a_hesitation_holds_the_turn() -> None:
     assert TurnPolicy(0.5).pause_after("my knee hurts um") == 0.5 * MID_PHRASE_FACTOR
 
 
+def test_a_whole_description_most_guesses_end_in_a_hesitation_is_held() -> None:
+    """A quiet "and" in noise comes out as "um" in the other guesses, not in the best one."""
+    policy = TurnPolicy(0.5, complete=lambda w: w.startswith("my knee gave way"))
+    hesitant = ["my feet gave way um", "my knee gave way um", "my feet my um", "my feet gave way"]
+    assert policy.pause_after("my knee gave way", hesitant) == 0.5 * MID_PHRASE_FACTOR
+    assert policy.pause_after("my knee gave way", hesitant[2:] + ["my knee gave way", "my knee gave"]) \
+        == 0.5 * COMPLETE_FACTOR
+    assert TurnPolicy(0.5, short_answer=True).pause_after("yes", ["yes um", "yes uh"]) == 0.5 * COMPLETE_FACTOR
+
+
 def test_policy_scales_with_the_silence_setting() -> None:
     for silence in (0.2, 0.5, 3.0):
         policy = TurnPolicy(silence, complete=lambda w: w == "my knee is swollen")
