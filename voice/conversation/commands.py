@@ -180,6 +180,20 @@ def leading_command(text: str) -> Command | None:
     return None
 
 
+# What recognisers make of a lone "no": PocketSphinx heard hibari-tts's "no" as "now" at all 8
+# yes/no questions of a sessions eval (the narrow answer recogniser's guess was "down", "no" second).
+# Taken as "no" only alone and only where a yes/no question waits: elsewhere "now" is a word.
+_NO_MISHEARD = frozenset({"now"})
+
+
+def answer_to_question(text: str) -> tuple[bool | None, str]:
+    """`yes_or_no` where a yes/no question waits, with a lone "no" as recognisers mishear it."""
+    yes, rest = yes_or_no(text)
+    if yes is None and normalise(text) in _NO_MISHEARD:
+        return False, ""
+    return yes, rest
+
+
 def yes_or_no(text: str) -> tuple[bool | None, str]:
     """(True, rest) for a yes, (False, rest) for a no, (None, "") otherwise.
 

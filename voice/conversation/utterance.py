@@ -12,7 +12,8 @@ from enum import Enum
 
 from knowledge.model import Match
 from knowledge.understanding import Understanding, understand
-from voice.conversation.commands import Command, find_command, is_polite, leading_command, word_count, yes_or_no
+from voice.conversation.commands import (Command, answer_to_question, find_command, is_polite, leading_command,
+                                         word_count, yes_or_no)
 from voice.conversation.events import Expect, Heard
 
 
@@ -35,6 +36,7 @@ class Utterance:
     yes: bool | None = None  # ANSWER: True for yes, False for no
     rest: str = ""  # ANSWER: what followed it ("no, pain in my calf")
     understanding: Understanding | None = None  # DESCRIPTION and EMERGENCY
+    agreed: bool = False  # COMMAND: the recogniser's next guess (the narrow one's, when it heard one) names it too
 
     @property
     def match(self) -> Match:
@@ -76,8 +78,10 @@ def classify(heard: Heard, expect: Expect, match: Callable[[str], Match], *,
         return Utterance(Kind.EMPTY, **base)
     command = find_command(text)
     if command is not None:
-        return Utterance(Kind.COMMAND, command=command, **base)
-    yes, rest = yes_or_no(text)
+        others = [a for a in heard.alternatives if not a.generic][:1]
+        agreed = any(find_command(a.text) == command for a in others)
+        return Utterance(Kind.COMMAND, command=command, agreed=agreed, **base)
+    yes, rest = answer_to_question(text) if expect == Expect.YES_NO else yes_or_no(text)
     if expect == Expect.YES_NO and yes is not None:
         return Utterance(Kind.ANSWER, yes=yes, rest=rest, **base)
     if is_polite(text):

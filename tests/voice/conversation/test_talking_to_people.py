@@ -130,6 +130,25 @@ def test_a_yes_no_question_answered_unclearly_is_asked_once_more_then_decided_sa
         assert say.sentences == (PROMPTS.safety_unclear, OFFER_MORE) and person.d.state == State.READY
 
 
+def test_a_lone_no_misheard_as_now_answers_a_yes_no_question_and_is_a_word_elsewhere():
+    person = Person()
+    person.hear("my kneecap aches when i climb stairs")
+    assert person.listen.expect == Expect.YES_NO
+    say = person.hear("now", 0.99)
+    assert say.sentences == (PROMPTS.safety_no, OFFER_MORE)
+    say = person.hear("now")  # no question waits: a one-word description, read back
+    assert say.kind == "confirm"
+
+
+@pytest.mark.parametrize("next_guess,read_back", [("goodbye", False), ("could i", True), ("", True)])
+def test_an_unsure_goodbye_is_read_back_unless_the_next_guess_says_it_too(next_guess, read_back):
+    person = Person()
+    person.hear("my kneecap aches when i climb stairs")
+    person.hear("no")
+    say = person.hear("good bye", 0.07, (next_guess,) if next_guess else ())
+    assert (say.kind == "confirm") == read_back and (say.kind == "goodbye") != read_back
+
+
 def test_guided_safety_check_answered_unclearly_still_gives_the_explanation():
     person = Person()
     not_understood(person)
