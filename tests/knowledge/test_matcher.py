@@ -53,6 +53,15 @@ def test_negated_or_harmless_phrases_raise_nothing(text):
     assert match(text + " and my knee aches").warnings == ()
 
 
+@pytest.mark.parametrize("text,raised", [
+    ("i have had a fever and a cough for three days", False), ("i have a fever and my throat hurts", False),
+    ("my knee hurts and i have a fever", True), ("my leg is sore and i feel feverish", True)])
+def test_a_fever_is_a_sign_only_with_pain(text, raised):
+    found = match(text)
+    assert ("swelling_redness_warmth" in found.warnings) == raised
+    assert found.out_of_scope != raised
+
+
 def test_negation_scope_ends_at_but():
     assert match("no swelling but my knee is red and hot").warnings == ("swelling_redness_warmth",)
 
