@@ -62,6 +62,13 @@ def test_a_fever_is_a_sign_only_with_pain(text, raised):
     assert found.out_of_scope != raised
 
 
+@pytest.mark.parametrize("text,raised", [
+    ("my kneecap aches after sitting for a long time", False), ("my knee has ached for a long time", True),
+    ("my knee has hurt for months and sitting for a long time makes it worse", True)])
+def test_how_long_an_activity_lasts_is_not_how_long_the_pain_has(text, raised):
+    assert ("persistent_pain" in match(text).warnings) == raised
+
+
 def test_negation_scope_ends_at_but():
     assert match("no swelling but my knee is red and hot").warnings == ("swelling_redness_warmth",)
 
