@@ -229,14 +229,17 @@ class Dialogue(YesNo):
         understood = utterance.understanding
         assert understood is not None
         found = understood.match
+        # A sign they said no to is not asked about again: the reading that raised it comes back with
+        # each answer to a follow-up question, and was asked about round and round.
+        asked = tuple(sign for sign in understood.confirm if sign not in self._session.denied)
         if found.warnings:  # a warning sign is never held back behind a question, however unsure
-            also = set(understood.confirm) - set(found.warnings) and not self._urgent(found)
+            also = set(asked) - set(found.warnings) and not self._urgent(found)
             return self._answer(found, also=understood) if also else answer(found)
-        if understood.confirm:
+        if asked:
             words = self._prompts.confirm_sign.format(words=understood.confirm_words)
             otherwise = None if understood.unsure else found  # "no": what was said was not understood
-            return self._ask(Pending(Question.SIGN, words, match=understood.confirm_match, otherwise=otherwise),
-                             Kind.CHECK, about=understood.confirm)
+            return self._ask(Pending(Question.SIGN, words, match=understood.confirm_match, otherwise=otherwise,
+                                     signs=asked), Kind.CHECK, about=asked)
         if understood.unsure and read_back:
             return self._not_understood()
         if read_back and not utterance.typed and ((utterance.confidence < self._min_confidence and understood.agreement is None)
@@ -295,7 +298,8 @@ class Dialogue(YesNo):
         reading = also.confirm_match or found
         signs = tuple(w for w in reading.warnings if w not in found.warnings)
         return Pending(Question.ALSO_SIGN, self._prompts.confirm_sign.format(words=also.confirm_words),
-                       match=replace(reading, warnings=signs))
+                       match=replace(reading, warnings=signs),
+                       signs=tuple(sign for sign in also.confirm if sign not in self._session.denied))
 
     def _emergency(self, found: Match) -> list[Action]:
         session = self._session

@@ -5,7 +5,7 @@ of one person can reach the next.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from knowledge.model import Match, Reply
@@ -53,6 +53,7 @@ class Pending:
     command: Command | None = None  # READ_BACK of a command that could throw the conversation away
     match: Match | None = None  # SIGN, ALSO_SIGN: the reading to answer on "yes"; SAFETY: the answer to give on "no"
     otherwise: Match | None = None  # SIGN: the reading to answer on "no" (None: it was not understood)
+    signs: tuple[str, ...] = ()  # SIGN, ALSO_SIGN: what it asks about; "no" rules them out
 
 
 @dataclass
@@ -75,3 +76,4 @@ class Session:
     explain_next: Match | None = None  # what to explain once the person has said which sign they have
     safety_done: bool = False  # warning signs were raised, ruled out or asked about
     waiting: bool = False  # "wait" was said: longer time limits until they speak again
+    denied: set[str] = field(default_factory=set)  # signs they said no to: not asked about again

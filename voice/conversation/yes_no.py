@@ -52,6 +52,7 @@ class YesNo(Guided):
             session.safety_done = True
             if utterance.yes:
                 return self._answer(pending.match)
+            session.denied.update(pending.signs)
             if utterance.rest:  # "no, my calf hurts"
                 return self._respond_to(self._reclassify(utterance.rest, utterance))
             if pending.question == Question.ALSO_SIGN:  # what was heard clearly has been answered

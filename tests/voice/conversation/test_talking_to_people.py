@@ -149,6 +149,22 @@ def test_an_unsure_goodbye_is_read_back_unless_the_next_guess_says_it_too(next_g
     assert (say.kind == "confirm") == read_back and (say.kind == "goodbye") != read_back
 
 
+def test_a_sign_they_said_no_to_is_not_asked_about_again():
+    """The reading that raised it came back with each answer to the follow-up question, and was
+    asked about round and round (seen in a sessions eval: four times, then the session's turn limit)."""
+    person = Person()
+    unsure = ("since my left leg is now when on way", "since my left leg is new one way", "since my left leg is when on way")
+    say = person.hear("since my left leg is numb when on way", 0.3, unsure)
+    assert say.kind == "check" and say.about == ("numbness_tingling_weakness",)
+    say = person.hear("no")
+    assert say.kind == "question"
+    say = person.hear("my leaf", 0.3, ("my life", "my lead"))
+    assert say.kind == "answer" and "Did you say" not in say.sentences[-1]
+    assert not any(advice("numbness_tingling_weakness") in s for s in say.sentences)
+    say = person.hear("my foot is numb")  # heard clearly: advised, whatever was said before
+    assert advice("numbness_tingling_weakness") in say.sentences
+
+
 def test_guided_safety_check_answered_unclearly_still_gives_the_explanation():
     person = Person()
     not_understood(person)
