@@ -6,8 +6,9 @@ cannot press a key to skip and must wait for the end to speak again (answers of 
 sign's advice comes first; an urgent one stands alone with what to do; else one explanation of the
 places said follows, then the notice and the offer of more, or instead of the offer the question the
 dialogue asks next (its safety check, or whether a sign heard only maybe was said: one question at a
-time, and it counts in the budget, since a person hears it as part of the same answer). Everything else waits for "tell me more". Sentences are
-kept separate so speech can start on the first while the rest is synthesised.
+time, and it counts in the budget, since a person hears it as part of the same answer). Everything
+else waits for "tell me more". Sentences are kept separate so speech can start on the first while
+the rest is synthesised.
 """
 from __future__ import annotations
 

@@ -233,8 +233,9 @@ class Dialogue(YesNo):
         # each answer to a follow-up question, and was asked about round and round.
         asked = tuple(sign for sign in understood.confirm if sign not in self._session.denied)
         if found.warnings:  # a warning sign is never held back behind a question, however unsure
-            also = set(asked) - set(found.warnings) and not self._urgent(found)
-            return self._answer(found, also=understood) if also else answer(found)
+            if set(asked) - set(found.warnings) and not self._urgent(found):
+                return self._answer(found, also=understood)
+            return answer(found)
         if asked:
             words = self._prompts.confirm_sign.format(words=understood.confirm_words)
             otherwise = None if understood.unsure else found  # "no": what was said was not understood
@@ -270,10 +271,11 @@ class Dialogue(YesNo):
         if found.warnings:
             session.safety_done = True
         # A sign heard only in another reading is asked about after the advice for those heard clearly
-        # ("swollen ... i can put any weight": the canceller's echo often loses the "'t"); else the safety
+        # ("swollen ... i can put any weight": the recogniser often drops the "'t"); else the safety
         # check closes the first explanation. Either takes the place of the offer of more.
         pending = self._also_said(found, also) if also is not None else None
-        question = pending.sentence if pending else self._safety_question if found.topics and not session.safety_done else ""
+        safety = self._safety_question if found.topics and not session.safety_done else ""
+        question = pending.sentence if pending else safety
         excerpt = replace(found, text=self._excerpt(found.text))
         reply = self._respond(excerpt, question=question) if question else self._respond(excerpt)
         session.last_reply, session.more_said = reply, False
@@ -286,7 +288,7 @@ class Dialogue(YesNo):
             session.safety_done = True
             before = reply.sentences[:-1] if reply.sentences[-1:] == (question,) else reply.sentences
             return self._ask(pending or Pending(Question.SAFETY, question), Kind.ANSWER, before=before,
-                             about=also.confirm if pending and also else self._warning_ids)
+                             about=pending.signs if pending else self._warning_ids)
         return self._say(reply.sentences, Kind.ANSWER, self._listen(Expect.ANYTHING))
 
     def _urgent(self, found: Match) -> bool:

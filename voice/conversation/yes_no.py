@@ -56,12 +56,16 @@ class YesNo(Guided):
             if utterance.rest:  # "no, my calf hurts"
                 return self._respond_to(self._reclassify(utterance.rest, utterance))
             if pending.question == Question.ALSO_SIGN:  # what was heard clearly has been answered
-                return self._say((self._prompts.safety_no,) + self._offer_more(), Kind.PROMPT, self._listen(Expect.ANYTHING))
+                return self._nothing_else()
             return self._describe(pending.otherwise) if pending.otherwise else self._not_understood()
         if utterance.yes:  # the safety check
             return self._ask_which_sign(pending.match)
         if pending.match is not None:
             return self._answer(pending.match)
+        return self._nothing_else()
+
+    def _nothing_else(self) -> list[Action]:
+        """After a "no" to a sign asked about: go on, offering more of the answer before it."""
         return self._say((self._prompts.safety_no,) + self._offer_more(), Kind.PROMPT, self._listen(Expect.ANYTHING))
 
     def _offer_more(self) -> tuple[str, ...]:
