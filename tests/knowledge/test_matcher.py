@@ -69,6 +69,21 @@ def test_how_long_an_activity_lasts_is_not_how_long_the_pain_has(text, raised):
     assert ("persistent_pain" in match(text).warnings) == raised
 
 
+@pytest.mark.parametrize("text,topic", [
+    ("my knee aches when i go up the stairs", "patellofemoral_pain"),
+    ("it hurts when i sit down and the pain goes down into my calf", "referred_pain"),
+    ("the pain goes up my leg", "referred_pain")])
+def test_going_up_or_down_stairs_is_an_activity_not_pain_that_travels(text, topic):
+    assert match(text).topics[0].id == topic
+
+
+@pytest.mark.parametrize("text,raised", [
+    ("i feel hot and feverish", False), ("i am hot all the time", False),
+    ("my knee feels hot", True), ("my knee is warm and i feel hot", True)])
+def test_feeling_hot_all_over_is_not_a_warm_knee(text, raised):
+    assert ("swelling_redness_warmth" in match(text).warnings) == raised
+
+
 def test_negation_scope_ends_at_but():
     assert match("no swelling but my knee is red and hot").warnings == ("swelling_redness_warmth",)
 
