@@ -28,6 +28,7 @@ from voice.conversation.events import (Action, Event, Exit, Expect, Heard, Idle,
                                        Start, StopKey)
 from voice.conversation.prompts import Prompts, load_prompts
 from voice.conversation.session import Pending, Question, State, Timing, VoiceLimits
+from voice.conversation.turns import FEW_WORDS
 from voice.conversation.yes_no import YesNo
 from voice.conversation.utterance import Kind as Said
 from voice.conversation.utterance import Utterance, classify, printable
@@ -243,8 +244,9 @@ class Dialogue(YesNo):
                                      signs=asked), Kind.CHECK, about=asked)
         if understood.unsure and read_back:
             return self._not_understood()
-        if read_back and not utterance.typed and ((utterance.confidence < self._min_confidence and understood.agreement is None)
-                                    or (utterance.words <= 2 and not utterance.known)):
+        if read_back and not utterance.typed and utterance.words <= FEW_WORDS and not utterance.known:
+            return self._not_caught()
+        if read_back and not utterance.typed and utterance.confidence < self._min_confidence and understood.agreement is None:
             return self._ask(Pending(Question.READ_BACK, self._read_back(utterance.text), text=utterance.text,
                                      match=found), Kind.CONFIRM)
         return answer(found)
@@ -310,6 +312,15 @@ class Dialogue(YesNo):
         reply = self._respond(found)
         session.last_reply, session.more_said = reply, False
         return self._say(reply.sentences, Kind.EMERGENCY, self._listen(Expect.ANYTHING))
+
+    def _not_caught(self) -> list[Action]:
+        """A word or two that name nothing. Read back ("I heard: lie. Is that right?"), they only invited
+        a "yes" that led to the out-of-scope answer: for a spoken "goodbye" heard as "lie" (tune sessions,
+        espeak's en-us+f3) round and round until the session's turn limit. After an answer they are most
+        likely a command the recogniser missed, so the commands are offered; before one, a description."""
+        if self._session.last_reply is None:
+            return self._not_understood()
+        return self._say((self._prompts.not_caught,), Kind.NOT_SURE, self._listen(Expect.ANYTHING))
 
     def _not_understood(self) -> list[Action]:
         session = self._session

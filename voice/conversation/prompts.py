@@ -50,6 +50,7 @@ class Prompts:
     confirm_sign: str
     say_again: str
     not_sure: str
+    not_caught: str
     stray_yes: str
     stray_no: str
     polite: str

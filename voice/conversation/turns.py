@@ -16,6 +16,7 @@ from voice.conversation.prompts import Prompts
 from voice.conversation.session import Pending, Question, Session, State, Timing, VoiceLimits
 from voice.conversation.utterance import Utterance
 
+FEW_WORDS = 2  # at most this many words that name nothing are not read back (see Dialogue._not_caught)
 MAX_READ_BACK_WORDS = 12  # a read-back longer than this is not a quick check ("I heard: ... Is that right?")
 YES_NO = ("yes", "no")  # the answers a yes/no question offers the recogniser
 

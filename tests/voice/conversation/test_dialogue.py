@@ -261,7 +261,7 @@ def test_a_clear_description_is_answered_at_once():
     assert after == [Listen(Expect.ANYTHING, Timing().listen)]
 
 
-@pytest.mark.parametrize("text", ["pain in my calf", "my knee hurts when i kneel", "ZEBRA"])
+@pytest.mark.parametrize("text", ["pain in my calf", "my knee hurts when i kneel", "something odd about my ZEBRA"])
 def test_low_confidence_is_read_back_and_yes_answers_it(text):
     talk = ready()
     actions, after = talk.hear(text, confidence=UNSURE)
@@ -270,6 +270,20 @@ def test_low_confidence_is_read_back_and_yes_answers_it(text):
     actions, _ = talk.hear("yeah")
     assert talk.knowledge.understood[-1] == text
     assert say_of(actions).kind in ("answer", "question", "no_match")
+
+
+@pytest.mark.parametrize("confidence", [UNSURE, 0.95])
+def test_a_word_or_two_that_name_nothing_are_not_read_back(confidence):
+    talk = ready()
+    actions, _ = talk.hear("ZEBRA", confidence=confidence)  # before any answer: a description was due
+    assert say_of(actions).kind == "not_sure"
+    talk.hear("pain at the front of my knee")
+    actions, after = talk.hear("lie", confidence=confidence)  # after one: most likely a missed command
+    say = say_of(actions)
+    assert say.kind == "not_sure" and "tell me more" in say.sentences[0] and "I heard" not in say.sentences[0]
+    assert after == [Listen(Expect.ANYTHING, Timing().listen)]
+    actions, _ = talk.hear("goodbye")
+    assert say_of(actions).kind == "goodbye"
 
 
 @pytest.mark.parametrize("no", ["no", "nope", "wrong", "No, that's wrong."])
@@ -302,12 +316,13 @@ def test_very_unsure_speech_is_not_read_back_but_said_again(text):
     assert say_of(actions).kind == "not_sure" and after[-1].expect == Expect.DESCRIPTION
 
 
-@pytest.mark.parametrize("text,confirm", [("zebra", True), ("hello zebra", True), ("calf", False),
+@pytest.mark.parametrize("text,unknown", [("zebra", True), ("hello zebra", True), ("calf", False),
                                           ("knee", False), ("help", False), ("my left knee hurts", False)])
-def test_very_short_utterances_are_read_back_unless_known(text, confirm):
+def test_very_short_utterances_are_never_read_back(text, unknown):
     talk = ready()
     actions, _ = talk.hear(text)
-    assert (say_of(actions).kind == "confirm") == confirm
+    assert say_of(actions).kind != "confirm"
+    assert (say_of(actions).kind == "not_sure") == unknown
 
 
 def test_low_confidence_stop_still_stops_but_goodbye_is_checked_first():
