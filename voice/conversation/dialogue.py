@@ -209,13 +209,21 @@ class Dialogue(YesNo):
     def _on_place(self, utterance: Utterance) -> list[Action]:
         """Guided: the answer to "where does it hurt most" (a sign said with it is advised at once).
 
-        A barely heard answer names no place: "I don't know" misheard must not pick one.
+        A barely heard answer names no place: "I don't know" misheard must not pick one. "Not sure"
+        gets what the assistant covers; another answer heard clearly ("everywhere") the safety check
+        and the overview; one not heard clearly the question once more first.
         """
         understood = utterance.understanding
         found = understood.match if understood and not understood.unsure else Match(utterance.text)
         if found.warnings:
             return self._answer(found)
-        return self._place_chosen(found.locations[0] if found.locations else None)
+        if found.locations:
+            return self._place_chosen(found.locations[0])
+        if self._not_sure(utterance.text):
+            return self._place_chosen(None)
+        if utterance.typed or (understood and not understood.unsure and utterance.confidence >= self._min_confidence):
+            return self._checked_then(self._with_fallback(Match(utterance.text, about_area=True)))  # "everywhere"
+        return self._place_unclear()
 
     def _on_sign(self, utterance: Utterance) -> list[Action]:
         understood = utterance.understanding

@@ -18,6 +18,7 @@ from voice.conversation.events import Action, Expect, Heard, Kind
 from voice.conversation.session import Pending, Question, State
 from voice.conversation.turns import Turns
 from voice.conversation.utterance import Utterance, classify
+from knowledge.text import words
 
 
 class Guided(Turns):
@@ -33,9 +34,33 @@ class Guided(Turns):
         """Open recognition failed twice: ask where it hurts from a short list the recogniser can hear."""
         session = self._session
         session.state, session.context, session.follow_up, session.pending = State.GUIDED, None, None, None
-        session.failures = 0
+        session.failures = session.unclear_answers = 0
         sentence = self._prompts.guided_where.format(places=self._prompts.spoken_list(self._places()))
         return self._say((sentence,), Kind.WHERE, self._listen_here(), about=self._location_ids)
+
+    def _place_unclear(self) -> list[Action]:
+        """An answer not heard clearly that names no place: the question once more, then the safety
+        check alone (its "no" explains nothing: what was said is still unknown).
+
+        By then the recogniser has failed three times. The out-of-scope answer given here before
+        skipped the safety check, the one question it hears best (yes or no), for a person it could
+        not hear ("i twisted my knee and the pain is unbearable", tune sessions, a Scottish voice);
+        the overview after it would answer misheard complaints of other kinds with knee words.
+        """
+        session = self._session
+        if session.unclear_answers == 0:
+            session.unclear_answers += 1
+            sentence = self._prompts.where_again.format(places=self._prompts.spoken_list(self._places()))
+            return self._say((sentence,), Kind.WHERE, self._listen_here(), about=self._location_ids)
+        if session.safety_done or not self._safety_question:
+            return self._place_chosen(None)
+        session.state, session.safety_done = State.READY, True
+        return self._ask(Pending(Question.SAFETY, self._safety_question), Kind.CHECK, about=self._warning_ids)
+
+    def _not_sure(self, text: str) -> bool:
+        """The words hold one of the answers that say they do not know ("not sure", "i don't know")."""
+        said = f" {' '.join(words(text))} "
+        return any(f" {' '.join(words(answer))} " in said for answer in self._prompts.not_sure_answers)
 
     def _place_chosen(self, place: str | None) -> list[Action]:
         """Then the safety check (once), then the explanation for that place.
@@ -47,7 +72,10 @@ class Guided(Turns):
         if place is None:
             return self._answer(Match("", out_of_scope=True))
         title = self._kb.location(place).title
-        explanation = self._with_fallback(self._understand(self._prompts.place_reading.format(place=title)))
+        return self._checked_then(self._with_fallback(self._understand(self._prompts.place_reading.format(place=title))))
+
+    def _checked_then(self, explanation: Match) -> list[Action]:
+        """The safety check, when it is still due, before the explanation; else the explanation."""
         self._session.state = State.READY
         if self._session.safety_done or not self._safety_question:
             return self._answer(explanation)

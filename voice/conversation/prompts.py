@@ -56,6 +56,7 @@ class Prompts:
     polite: str
     hello: str
     guided_where: str
+    where_again: str
     not_sure_answers: tuple[str, ...]
     place_reading: str
     sign_reading: str

@@ -235,7 +235,7 @@ def test_guided_yes_to_the_safety_check_asks_which_sign_and_advises_it():
     assert advice("swelling_redness_warmth") in say.sentences
 
 
-@pytest.mark.parametrize("answer", ["i don't know", "not sure", "everywhere", "mmm"])
+@pytest.mark.parametrize("answer", ["i don't know", "not sure", "i'm really not sure"])
 def test_a_guided_answer_that_names_no_place_says_what_the_assistant_covers(answer):
     person = Person()
     not_understood(person)
@@ -243,6 +243,40 @@ def test_a_guided_answer_that_names_no_place_says_what_the_assistant_covers(answ
     say = person.hear(answer)
     assert say.sentences == compose_reply(match("").__class__("", out_of_scope=True), KB).sentences
     assert person.d.state == State.READY
+
+
+def test_a_place_heard_clearly_as_none_gets_the_safety_check_then_the_overview():
+    person = Person()
+    not_understood(person)
+    not_understood(person)
+    say = person.hear("everywhere")
+    assert say.kind == "check" and set(say.about) == {w.id for w in KB.warnings}
+    say = person.hear("no")
+    assert say.kind == "answer" and any(t.kind == "overview" and t.summary.split(".")[0] in " ".join(say.sentences)
+                                        for t in KB.topics)
+
+
+def test_a_place_not_heard_is_asked_once_more_and_the_safety_check_is_never_skipped():
+    person = Person()
+    not_understood(person)
+    not_understood(person)
+    say = person.hear("my need", 0.3)
+    assert say.kind == "where" and say.sentences[0].startswith("Sorry") and person.listen.answers
+    say = person.hear("my need", 0.3)
+    assert say.kind == "check"
+    assert person.hear("yes").kind == "which"
+    assert advice("cannot_bear_weight") in person.hear("i can't put any weight on my leg").sentences
+
+
+def test_a_no_to_the_safety_check_after_a_place_not_heard_explains_nothing():
+    person = Person()
+    not_understood(person)
+    not_understood(person)
+    person.hear("vital sole", 0.3)
+    person.hear("vital sole", 0.3)
+    say = person.hear("no")
+    assert say.sentences[0] == PROMPTS.safety_no and not any(t.summary.split(".")[0] in " ".join(say.sentences)
+                                                            for t in KB.topics)
 
 
 def test_a_sign_said_instead_of_a_place_is_advised():
@@ -502,8 +536,8 @@ def test_a_barely_heard_guided_answer_names_no_place():
     not_understood(person)
     not_understood(person)
     assert "not sure" in person.listen.answers
-    say = person.hear("vital sole", 0.2)
-    assert say.sentences[0] == KB.domain.out_of_scope and person.d.state == State.READY
+    say = person.hear("vital sole", 0.2)  # "i don't know", barely heard: no place is picked, it is asked again
+    assert say.kind == "where" and person.d.state == State.GUIDED
 
 
 def test_the_generic_models_guess_checks_the_words_heard_not_a_reading_with_context():
