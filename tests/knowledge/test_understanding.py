@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from knowledge.understanding import flipped, second_person, understand
+from knowledge.understanding import MIN_TRUSTED, flipped, second_person, understand
 from bundled import KB, match
 
 PHRASES = sorted({p for w in KB.warnings for p in w.phrases} | {p for t in KB.topics for p in t.phrases})
@@ -76,6 +76,15 @@ def test_unsure_knee_words_the_guesses_disagree_on_are_not_understood():
     assert not heard("my kneecap aches on stairs", 0.6, "my kneecap aches on the stairs").unsure
 
 
+@pytest.mark.parametrize("confidence,unsure", [(0.3, True), (0.6, False)])
+def test_a_sign_asked_about_leaves_a_barely_heard_reading_untrusted(confidence, unsure):
+    """On real recordings of other complaints, a reading heard at 0.28 to 0.40 with a sign in its other
+    guesses was explained as a knee problem after "no" to the question about the sign."""
+    understood = heard("i have the pain in my knee", confidence, *["i have the pain in my knee is numb"] * 4)
+    assert understood.confirm == ("numbness_tingling_weakness",)
+    assert understood.unsure == unsure
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.sampled_from(PHRASES + ["i", "can", "can't", "no", "now", "is", "my", "knee", "and", "but"]),
                 max_size=12).map(" ".join),
@@ -87,7 +96,7 @@ def test_understanding_is_well_formed(text, others, confidence):
     if understood.confirm:
         assert set(understood.confirm) <= set(understood.confirm_match.warnings)
         assert understood.confirm_words and len(understood.confirm_words.split()) <= 14
-        assert not understood.unsure
+        assert not understood.unsure or confidence < MIN_TRUSTED  # a sign asked about leaves the rest untrusted
     assert heard(text, confidence, *others, typed=True).confirm == ()
 
 

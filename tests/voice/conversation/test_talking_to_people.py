@@ -154,7 +154,7 @@ def test_a_sign_they_said_no_to_is_not_asked_about_again():
     asked about round and round (seen in a sessions eval: four times, then the session's turn limit)."""
     person = Person()
     unsure = ("since my left leg is now when on way", "since my left leg is new one way", "since my left leg is when on way")
-    say = person.hear("since my left leg is numb when on way", 0.3, unsure)
+    say = person.hear("since my left leg is numb when on way", 0.5, unsure)
     assert say.kind == "check" and say.about == ("numbness_tingling_weakness",)
     say = person.hear("no")
     assert say.kind == "question"
