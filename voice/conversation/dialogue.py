@@ -246,7 +246,7 @@ class Dialogue(YesNo):
                 return self._answer(found, also=understood)
             return answer(found)
         if asked:
-            words = self._prompts.confirm_sign.format(words=understood.confirm_words)
+            words = self._prompts.confirm_sign.format(words=self._sign_words(understood, asked))
             otherwise = None if understood.unsure else found  # "no": what was said was not understood
             return self._ask(Pending(Question.SIGN, words, match=understood.confirm_match, otherwise=otherwise,
                                      signs=asked), Kind.CHECK, about=asked)
@@ -309,9 +309,21 @@ class Dialogue(YesNo):
         """The question about the signs only `also` has; "yes" advises those alone (the others were)."""
         reading = also.confirm_match or found
         signs = tuple(w for w in reading.warnings if w not in found.warnings)
-        return Pending(Question.ALSO_SIGN, self._prompts.confirm_sign.format(words=also.confirm_words),
+        return Pending(Question.ALSO_SIGN, self._prompts.confirm_sign.format(words=self._sign_words(also, signs)),
                        match=replace(reading, warnings=signs),
                        signs=tuple(sign for sign in also.confirm if sign not in self._session.denied))
+
+    def _sign_words(self, understood: Understanding, signs: tuple[str, ...]) -> str:
+        """What a question about possible signs says back: the words heard, unless the reading is not
+        trusted; then the pack's words for the signs. On real recordings of other complaints, the
+        untrusted readings asked about read back as "you have sunday with audience when you landed
+        the tingling night": a question nobody can answer."""
+        words = understood.confirm_words
+        if self._kb is None or not understood.unsure:
+            return words
+        known = {w.id: w.ask for w in self._kb.warnings if w.ask}
+        asks = [known[s] for s in signs if s in known]
+        return self._prompts.spoken_list(asks) if asks and len(asks) == len(signs) else words
 
     def _emergency(self, found: Match) -> list[Action]:
         session = self._session

@@ -102,6 +102,16 @@ def test_a_sign_unsure_and_in_no_other_guess_is_confirmed_not_advised():
     assert advice(say.about[0]) in person.hear("yes").sentences
 
 
+@pytest.mark.parametrize("confidence,read_back", [(0.38, False), (0.6, True)])
+def test_a_sign_in_a_barely_heard_reading_is_asked_about_in_the_packs_words(confidence, read_back):
+    person = Person()
+    heard = "i have sunday with audience when i landed the tingling night"
+    say = person.hear(heard, confidence, alternatives=("i have sunday with audience when i landed the night",) * 3)
+    assert say.kind == "check" and say.about == ("numbness_tingling_weakness",)
+    plain = f"Did you say {KB.warning('numbness_tingling_weakness').ask}?"
+    assert (say.sentences[-1] != plain) == read_back
+
+
 def test_a_typed_line_is_never_confirmed_nor_read_back():
     person = Person(keyboard=True)
     for text in ("i can put weight on my leg", "hello zebra", "xqzv", "my knee is not swollen"):
