@@ -58,6 +58,10 @@ MAX_CONFIRM_WORDS = 14  # a question longer than this is not a short yes/no ques
 # Words recognisers flip, each with its opposite; a word followed by "not" is flipped by dropping it.
 _FLIP_TO_NEGATIVE = frozenset("can could do does did is are was were will would".split())
 _FLIP_SWAP = {"no": "now", "now": "no"}
+# Said almost only after a negation ("i can't put any weight"): heard without one, the negation was likely lost
+# (at the live microphone with the room echo, "can't" went missing entirely in 2 of 4 runs).
+_NEGATIVE_POLARITY = frozenset({"any"})
+_NEGATIVE = frozenset("not no never nothing without hardly barely".split())
 _CLAUSE_ENDS = frozenset("and but so because although though while".split())
 _SECOND_PERSON = {"i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "am": "are",
                   "im": "you are", "ive": "you have"}
@@ -148,7 +152,9 @@ def flipped(text: str) -> list[tuple[str, tuple[str, ...]]]:
 
     Each reading comes with the words that show a recogniser considered it ("can not", "now").
     "no" is flipped only where a clause starts ("no the pain is ..."): inside one it negates
-    ("there is no swelling"), which is how people rule a sign out.
+    ("there is no swelling"), which is how people rule a sign out. A clause with "any" and no
+    negation gets one before the word ahead of it ("put any weight" -> "can not put any weight"):
+    the word itself is the evidence.
     """
     words = _words(text)
     readings = []
@@ -161,7 +167,19 @@ def flipped(text: str) -> list[tuple[str, tuple[str, ...]]]:
                 readings.append((words[:at + 1] + words[at + 2:], (word, *words[at + 2:at + 3])))
             else:
                 readings.append((words[:at + 1] + ["not"] + words[at + 1:], (word, "not")))
+        elif word in _NEGATIVE_POLARITY and at > 0 and not _negated_or_flippable(words, at):
+            subject = ["i"] if _clause_start(words, at) == at - 1 else []  # "and put any weight": "and i can not put"
+            readings.append((words[:at - 1] + subject + ["can", "not"] + words[at - 1:], ()))
     return [(_text(r), evidence) for r, evidence in readings]
+
+
+def _clause_start(words: list[str], at: int) -> int:
+    return max((i + 1 for i in range(at) if words[i] == BREAK or words[i] in _CLAUSE_ENDS), default=0)
+
+
+def _negated_or_flippable(words: list[str], at: int) -> bool:
+    """The clause before `at` holds a negation, or a word flipped on its own ("can", "is")."""
+    return any(w in _NEGATIVE or w in _FLIP_TO_NEGATIVE for w in words[_clause_start(words, at):at])
 
 
 def _bent(best: Match, generic: Match, confidence: float) -> bool:

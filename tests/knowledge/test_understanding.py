@@ -85,6 +85,20 @@ def test_a_sign_asked_about_leaves_a_barely_heard_reading_untrusted(confidence, 
     assert understood.unsure == unsure
 
 
+@pytest.mark.parametrize("text,asked", [
+    ("my knee is swollen and pops at night and put any weight on my leg", True),  # "can't" lost at the microphone
+    ("my calves put any weight on my leg", True),
+    ("i do not have any pain in my leg", False), ("it could give way at any moment", False),
+    ("never had any swelling", False)])
+def test_any_without_a_negation_asks_whether_the_negation_was_lost(text, asked):
+    understood = heard(text, 0.8, text)
+    assert ("cannot_bear_weight" in understood.confirm) == asked
+    if asked:
+        assert "can't put any weight on your leg" in understood.confirm_words
+    if text.startswith("my knee is swollen"):
+        assert understood.confirm_words == "you can't put any weight on your leg"
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.sampled_from(PHRASES + ["i", "can", "can't", "no", "now", "is", "my", "knee", "and", "but"]),
                 max_size=12).map(" ".join),
