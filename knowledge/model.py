@@ -59,6 +59,7 @@ class WarningSign:
     together: tuple[tuple[str, ...], ...] = ()  # raised when one phrase of every group is heard
     not_when: tuple[str, ...] = ()  # phrases that look like the sign but are not ("hot water bottle")
     ask: str = ""  # the sign said back in a question ("you can't put weight on your leg"), second person
+    short: str = ""  # its name in a spoken list of choices ("unable to stand"); the title when empty
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -86,7 +86,7 @@ class Guided(Turns):
     def _ask_which_sign(self, explanation: Match | None) -> list[Action]:
         session = self._session
         session.state, session.explain_next = State.WHICH_SIGN, explanation
-        signs = tuple(w.title.lower() for w in self._kb.warnings) if self._kb is not None else ()
+        signs = self._sign_names()
         sentence = self._prompts.which_sign.format(signs=self._prompts.spoken_list(signs))
         return self._say((sentence,), Kind.WHICH, self._listen_here(), about=self._warning_ids)
 
@@ -108,8 +108,13 @@ class Guided(Turns):
         if self._session.state == State.GUIDED:
             return self._places() + self._prompts.not_sure_answers
         if self._session.state == State.WHICH_SIGN and self._kb is not None:
-            return tuple(w.title.lower() for w in self._kb.warnings) + self._prompts.not_sure_answers
+            titles = tuple(w.title.lower() for w in self._kb.warnings)
+            return tuple(dict.fromkeys(self._sign_names() + titles)) + self._prompts.not_sure_answers
         return ()
+
+    def _sign_names(self) -> tuple[str, ...]:
+        """The signs as the "which one" question lists them: short names (23 words instead of 38)."""
+        return tuple((w.short or w.title).lower() for w in self._kb.warnings) if self._kb is not None else ()
 
     def _places(self) -> tuple[str, ...]:
         return tuple(loc.title for loc in self._kb.locations) if self._kb is not None else ()

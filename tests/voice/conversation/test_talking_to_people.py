@@ -245,6 +245,17 @@ def test_guided_yes_to_the_safety_check_asks_which_sign_and_advises_it():
     assert advice("swelling_redness_warmth") in say.sentences
 
 
+@pytest.mark.parametrize("sign", [w.id for w in KB.warnings])
+def test_each_sign_named_as_the_which_question_lists_it_is_advised(sign):
+    person = Person()
+    person.hear("my kneecap aches when i climb stairs")
+    say = person.hear("yes")
+    name = KB.warning(sign).short.lower()
+    assert say.kind == "which" and name in say.sentences[0] and name in person.listen.answers
+    assert len(say.sentences[0].split()) <= 30
+    assert advice(sign) in person.hear(name).sentences
+
+
 @pytest.mark.parametrize("answer", ["i don't know", "not sure", "i'm really not sure"])
 def test_a_guided_answer_that_names_no_place_says_what_the_assistant_covers(answer):
     person = Person()
