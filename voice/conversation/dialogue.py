@@ -337,9 +337,15 @@ class Dialogue(YesNo):
         """A word or two that name nothing. Read back ("I heard: lie. Is that right?"), they only invited
         a "yes" that led to the out-of-scope answer: for a spoken "goodbye" heard as "lie" (tune sessions,
         espeak's en-us+f3) round and round until the session's turn limit. After an answer they are most
-        likely a command the recogniser missed, so the commands are offered; before one, a description."""
-        if self._session.last_reply is None:
+        likely a command the recogniser missed, so the commands are offered; before one, a description.
+        Twice in a row, it asks whether to finish: a yes or no it hears where it did not hear "goodbye"
+        (espeak's en-us+f3 "goodbye" was heard as "lie" every time, until the session's turn limit)."""
+        session = self._session
+        if session.last_reply is None:
             return self._not_understood()
+        if session.last_said is not None and session.last_said.sentences == (self._prompts.not_caught,):
+            return self._ask(Pending(Question.FINISH, self._prompts.finish_question), Kind.CHECK,
+                             before=(self._prompts.not_caught_again,))
         return self._say((self._prompts.not_caught,), Kind.NOT_SURE, self._listen(Expect.ANYTHING))
 
     def _not_understood(self) -> list[Action]:

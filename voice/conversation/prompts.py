@@ -51,6 +51,8 @@ class Prompts:
     say_again: str
     not_sure: str
     not_caught: str
+    not_caught_again: str
+    finish_question: str
     stray_yes: str
     stray_no: str
     polite: str

@@ -41,6 +41,7 @@ class Question(str, Enum):
     SIGN = "sign"  # "Did you say you can't put weight on your leg?"
     ALSO_SIGN = "also_sign"  # the same, after the advice for another sign heard clearly
     SAFETY = "safety"  # the pack's safety question, once per conversation
+    FINISH = "finish"  # "Would you like to finish?" after words it could not place, twice in a row
 
 
 @dataclass(frozen=True)

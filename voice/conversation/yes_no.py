@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from knowledge.model import Match
 from knowledge.reply import OFFER_MORE
+from voice.conversation.commands import Command
 from voice.conversation.events import Action, Expect, Kind
 from voice.conversation.guided import Guided
 from voice.conversation.session import Pending, Question, State
@@ -48,6 +49,10 @@ class YesNo(Guided):
             return self._respond_to(utterance)
         if pending.question == Question.READ_BACK:
             return self._read_back_answered(pending, utterance)
+        if pending.question == Question.FINISH:
+            if utterance.yes:
+                return self._command(Command.GOODBYE)
+            return self._say((self._prompts.stray_no,), Kind.PROMPT, self._listen(Expect.ANYTHING))
         if pending.question in _SIGNS:
             session.safety_done = True
             if utterance.yes:

@@ -282,7 +282,13 @@ def test_a_word_or_two_that_name_nothing_are_not_read_back(confidence):
     say = say_of(actions)
     assert say.kind == "not_sure" and "tell me more" in say.sentences[0] and "I heard" not in say.sentences[0]
     assert after == [Listen(Expect.ANYTHING, Timing().listen)]
-    actions, _ = talk.hear("goodbye")
+    actions, after = talk.hear("lie", confidence=confidence)  # again: a yes or no it can hear instead
+    assert say_of(actions).sentences[-1] == "Would you like to finish?" and after[-1].expect == Expect.YES_NO
+    actions, _ = talk.hear("no")
+    assert say_of(actions).kind == "prompt" and talk.d.state == State.READY
+    talk.hear("lie", confidence=confidence)
+    talk.hear("lie", confidence=confidence)
+    actions, _ = talk.hear("yes")
     assert say_of(actions).kind == "goodbye"
 
 
