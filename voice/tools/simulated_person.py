@@ -4,7 +4,7 @@ The rules are the same for every session so scores compare: yes/no from the trut
 true place in everyday words when asked where, the first true warning sign described when asked
 which, their own description again when asked for detail, their last words again when asked to
 repeat or re-prompted, and "goodbye" once the assistant has answered (advice, an explanation, or
-its out-of-scope answer).
+its out-of-scope answer); asked whether they would like to finish, "yes" once they owe or said that goodbye.
 
 What a question is about is read from the dialogue's `Say.kind` and `Say.about`, the `Listen`
 that follows it, and, for a question that names nothing, the knowledge base's reading of its words.
@@ -21,6 +21,7 @@ import yaml
 from knowledge.model import KnowledgeBase, Match
 from knowledge.text import words
 from voice.conversation.events import Expect, Kind, Listen
+from voice.conversation.prompts import load_prompts
 from voice.tools.sessions_file import SessionCase
 
 GOODBYE = "goodbye"
@@ -76,6 +77,8 @@ class SimulatedPerson:
                 return YES if set(asked.about) & set(truth.warnings + truth.locations) else NO
             if kind == Kind.PROMPT.value and self._last_answer:  # the same question asked again
                 return self._last_answer
+            if question == load_prompts().finish_question:  # they were trying to say goodbye
+                return YES if self._owe_goodbye or self._last_words == GOODBYE else NO
             return self._yes_no(question) if question else self._last_answer or NO
         if kind == Kind.WHICH.value:
             return warning_words(truth.warnings[0], self._kb) if truth.warnings else NONE_OF_THEM

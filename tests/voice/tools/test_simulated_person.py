@@ -104,6 +104,17 @@ def test_an_emergency_answer_or_a_safety_no_is_followed_by_goodbye():
     assert someone.reply(Asked(("Good.",), Kind.PROMPT.value, Listen(Expect.ANYTHING, 8.0), False)) == "goodbye"
 
 
+def test_asked_whether_to_finish_says_yes_only_once_it_owes_a_goodbye():
+    from voice.conversation.prompts import load_prompts
+
+    finish = Asked(("Sorry, I still didn't catch that.", load_prompts().finish_question), Kind.CHECK.value, YES_NO, False)
+    someone = person()
+    greeted(someone)
+    assert someone.reply(finish) == "no"
+    assert someone.reply(Asked(("Knee pain ...",), Kind.ANSWER.value, Listen(Expect.ANYTHING, 8.0), True)) == "goodbye"
+    assert someone.reply(finish) == "yes"  # their goodbye was not heard
+
+
 def test_asked_for_detail_says_the_description_again_and_a_re_prompt_gets_the_last_words():
     someone = person("it aches when i climb stairs")
     greeted(someone)
