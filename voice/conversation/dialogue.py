@@ -337,9 +337,9 @@ class Dialogue(YesNo):
         """A word or two that name nothing. Read back ("I heard: lie. Is that right?"), they only invited
         a "yes" that led to the out-of-scope answer: for a spoken "goodbye" heard as "lie" (tune sessions,
         espeak's en-us+f3) round and round until the session's turn limit. After an answer they are most
-        likely a command the recogniser missed, so the commands are offered; before one, a description.
-        Twice in a row, it asks whether to finish: a yes or no it hears where it did not hear "goodbye"
-        (espeak's en-us+f3 "goodbye" was heard as "lie" every time, until the session's turn limit)."""
+        likely a command the recogniser missed, so the commands are offered, and twice in a row the
+        question whether to finish: a yes or no it hears where it did not hear "goodbye". Before an
+        answer, a description was due."""
         session = self._session
         if session.last_reply is None:
             return self._not_understood()

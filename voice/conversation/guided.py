@@ -13,12 +13,12 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from knowledge.model import KnowledgeBase, Match, TopicScore
+from knowledge.text import words
 from knowledge.understanding import Understanding
 from voice.conversation.events import Action, Expect, Heard, Kind
 from voice.conversation.session import Pending, Question, State
 from voice.conversation.turns import Turns
 from voice.conversation.utterance import Utterance, classify
-from knowledge.text import words
 
 
 class Guided(Turns):
@@ -113,7 +113,7 @@ class Guided(Turns):
         return ()
 
     def _sign_names(self) -> tuple[str, ...]:
-        """The signs as the "which one" question lists them: short names (23 words instead of 38)."""
+        """The signs as the "which one" question lists them: short names (a 25-word question instead of 38)."""
         return tuple((w.short or w.title).lower() for w in self._kb.warnings) if self._kb is not None else ()
 
     def _places(self) -> tuple[str, ...]:
