@@ -86,6 +86,17 @@ def test_speech_end_is_the_last_frame_above_the_noise_floor():
     assert speech_end(pcm) == pytest.approx(1.5, abs=0.011)
 
 
+def test_speech_end_in_noise_is_where_the_clean_recording_ends():
+    """Each noisy fixture is a clean one with noise added: its end is found under the noise (pink
+    noise's swings once put it up to 0.67 s late), at most a fading tail early."""
+    plain, _ = load_fixtures()
+    ends = {fixture.name: fixture.speech_end for fixture in plain}
+    noisy = [name for name in ends if "_" in name]
+    assert noisy
+    for name in noisy:
+        assert -0.2 <= ends[name] - ends[name.split("_")[0]] <= 0.03, name
+
+
 class _Recorder:
     """A SessionObserver that lists the moments in the order they came."""
 

@@ -55,9 +55,11 @@ CONTINUES = frozenset(
     "and or but with my your the of to into from when because am is are was were have has".split()
 )
 # Multiples of the `silence` setting: after a continuing word, and after a complete answer.
-# Mid-phrase, 0.5 s -> 1.5 s: the bench's pauses of 1.0 and 1.2 s after "and", "my" or "the" were
-# all cut off when it was 0.9 s.
-MID_PHRASE_FACTOR = 3.0
+# Mid-phrase, 0.5 s -> 1.75 s: the bench's pauses of 1.0 and 1.2 s after "and", "my" or "the" were
+# all cut off at 0.9 s; at 1.5 s, one 1.2 s pause in 10 dB white noise still was, as the gate had
+# not counted the quiet "and" before it as voice (cut-offs 2 -> 1 of 42 at 1.75 s; the three of
+# 37 whole descriptions held as unfinished wait 0.25 s longer).
+MID_PHRASE_FACTOR = 3.5
 # Sounds of someone thinking: a turn that ends in one is not over ("my feet gave way um ...").
 HESITATIONS = frozenset("um uh er erm".split())
 # The recogniser's other guesses at words that are not yet a whole turn (its N-best list, at the

@@ -10,6 +10,7 @@ import pytest
 
 from knowledge.loader import load_knowledge
 from voice.app import build_ears
+from voice.asr.endpointing import MID_PHRASE_FACTOR
 from voice.audio.microphone import MicrophoneSource
 from voice.conversation.events import Expect, Heard, Listen
 from voice.session.listening import ECHO_GUARD_SECONDS, SpokenInput
@@ -152,7 +153,7 @@ def test_over_the_speech_a_few_words_end_at_a_short_pause_and_a_description_paus
 
     policy = OverSpeech(0.5, complete=lambda words: words == "my knee hurts")
     assert policy.pause_after("and") == policy.pause_after("stop it") == policy.pause_after("tell me more") == 0.35
-    assert policy.pause_after("my knee hurts and") == 1.5
+    assert policy.pause_after("my knee hurts and") == 0.5 * MID_PHRASE_FACTOR
     assert policy.pause_after("my knee hurts") == 0.35
 
 
