@@ -8,12 +8,7 @@ own `Endpointer` would decide), and the recogniser is handed a pre-roll from bef
 
 The turn ends after a pause whose length the `TurnPolicy` sets from the `silence` setting and
 the words heard so far: longer after a word that continues a phrase ("my knee hurts and ..."),
-shorter when the words already make a complete answer. A pause is judged when it starts, on the
-recogniser's partial result, and again on every frame as the words decoded at the pause come in
-(a command or a whole description then ends 0.35 s into the pause, not at the 0.5 s judged on the
-partial: 22 -> 27 of the bench's 37 whole turns); a pause that starts after a continuing word is
-held whatever is decoded later, as the decode at the pause, padded as if speech had ended, often
-drops a trailing "and" or "my" (3 more cut-offs of 42 without the hold). Pauses are timed from the last run of
+shorter when the words already make a complete answer. Pauses are timed from the last run of
 voiced frames, so a pause never ends an utterance whose speech has resumed. The endpointer says
 when a pause starts and when speech resumes, so work can begin on the words so far before the
 endpoint fires (see `Event.PAUSED`).
@@ -182,9 +177,6 @@ class Endpointer:
         self._voiced_run = 0
         self._last_voice = 0.0  # seconds; when the current utterance last had voice
         self._pause: float | None = None  # while paused: the silence that ends the turn
-        self._mid_phrase = False  # the pause began mid-phrase: it is held whatever is decoded later
-        self._judged: tuple | None = None  # the policy and readings `_judgement` was made on
-        self._judgement = 0.0
 
     def feed(self, pcm: bytes, readings: Callable[[], Sequence[str]] = tuple) -> Iterator[Step]:
         """The steps for every whole frame in `pcm` (a part frame waits for the next call).
@@ -219,12 +211,11 @@ class Endpointer:
         silent = now - self._last_voice
         if self._pause is None and silent >= PAUSE_SECONDS:
             self._pause = self._pause_after(readings())
-            self._mid_phrase = self._pause >= self.policy.silence * MID_PHRASE_FACTOR
             steps.append(Step(b"", Event.PAUSED))
-        elif self._pause is not None and not self._mid_phrase:
-            self._pause = self._pause_after(readings())
         if self._pause is not None and silent >= self._pause:
-            return steps + [self._end()]
+            self._pause = self._pause_after(readings())  # the last word may have come in late
+            if silent >= self._pause:
+                return steps + [self._end()]
         if self._clock - self._utt_start >= self.max_utterance * SAMPLE_RATE:
             steps.append(self._end())
             if self._speech_in_window():
@@ -232,11 +223,7 @@ class Endpointer:
         return steps
 
     def _pause_after(self, readings: Sequence[str]) -> float:
-        key = (self.policy, tuple(readings))
-        if key != self._judged:
-            self._judged = key
-            self._judgement = self.policy.pause_after(readings[0], readings[1:]) if readings else self.policy.pause_after("")
-        return self._judgement
+        return self.policy.pause_after(readings[0], readings[1:]) if readings else self.policy.pause_after("")
 
     def _speech_in_window(self) -> bool:
         return len(self._window) == self._window.maxlen and sum(self._window) >= START_RATIO * len(self._window)
