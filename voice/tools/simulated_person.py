@@ -53,6 +53,7 @@ class SimulatedPerson:
         self._last_words = ""  # the last thing said that was not a yes or no: what "say it again" asks for
         self._last_answer = ""  # the last yes or no
         self._owe_goodbye = False
+        self._finish_question = load_prompts().finish_question
 
     def reply(self, asked: Asked) -> str:
         self._owe_goodbye = self._owe_goodbye or asked.answered
@@ -77,7 +78,7 @@ class SimulatedPerson:
                 return YES if set(asked.about) & set(truth.warnings + truth.locations) else NO
             if kind == Kind.PROMPT.value and self._last_answer:  # the same question asked again
                 return self._last_answer
-            if question == load_prompts().finish_question:  # they were trying to say goodbye
+            if question == self._finish_question:  # they were trying to say goodbye
                 return YES if self._owe_goodbye or self._last_words == GOODBYE else NO
             return self._yes_no(question) if question else self._last_answer or NO
         if kind == Kind.WHICH.value:
