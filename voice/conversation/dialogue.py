@@ -10,7 +10,9 @@ Contract with the loop:
   that returns (usually a `Listen`). A list without a `Say` ends with `Listen` or `Exit`, or is
   empty: nothing to do, carry on as before.
 - `StopKey()` (or anything heard during speech) returns `StopSpeaking()` first, then what was
-  to follow the speech; a `SpeechDone()` after that returns nothing.
+  to follow the speech; a `SpeechDone()` after that returns nothing. Send `SpeechCut(started)`
+  just before what was heard during speech: a yes or no said before the question at the end of
+  the speech began to play is not an answer to it.
 - `Idle(seconds)`: seconds since the person last spoke; send it now and then while listening.
   In kiosk mode it may return a goodbye: abandon the current listen and perform it.
 """
@@ -24,8 +26,8 @@ from knowledge.model import Domain, KnowledgeBase, Match, Reply
 from knowledge.understanding import MIN_CONFIDENCE, Understanding
 from voice.conversation import follow_up
 from voice.conversation.commands import SHORT_REQUEST_WORDS, Command
-from voice.conversation.events import (Action, Event, Exit, Expect, Heard, Idle, Kind, Listen, NoInput, SpeechDone,
-                                       Start, StopKey)
+from voice.conversation.events import (Action, Event, Exit, Expect, Heard, Idle, Kind, Listen, NoInput, SpeechCut,
+                                       SpeechDone, Start, StopKey)
 from voice.conversation.prompts import Prompts, load_prompts
 from voice.conversation.session import Pending, Question, State, Timing, VoiceLimits
 from voice.conversation.turns import FEW_WORDS
@@ -85,6 +87,9 @@ class Dialogue(YesNo):
             return self._start()
         if isinstance(event, SpeechDone):
             return self._speech_done()
+        if isinstance(event, SpeechCut):
+            self._cut_started = event.started
+            return []
         if isinstance(event, StopKey):
             return self._interrupt() if self.speaking else []
         if isinstance(event, Idle):
@@ -140,8 +145,9 @@ class Dialogue(YesNo):
             return [] if self.speaking else self._no_input()
         interrupted: list[Action] = []
         if self.speaking:
+            unasked = utterance.kind == Said.ANSWER and self._question_unheard()
             interrupted = self._interrupt()
-            if utterance.command == Command.STOP or self._unclear_request(utterance) or \
+            if utterance.command == Command.STOP or unasked or self._unclear_request(utterance) or \
                     any(isinstance(a, Exit) for a in interrupted):
                 return interrupted
             interrupted = [a for a in interrupted if not isinstance(a, Listen)]

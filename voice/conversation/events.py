@@ -47,11 +47,19 @@ class SpeechDone:
 
 
 @dataclass(frozen=True)
+class SpeechCut:
+    """The person's voice cut the last Say once `started` of its sentences had begun to play
+    (sent just before what they said)."""
+
+    started: int
+
+
+@dataclass(frozen=True)
 class StopKey:
     """A key was pressed while the assistant was speaking."""
 
 
-Event = Start | Heard | NoInput | Idle | SpeechDone | StopKey
+Event = Start | Heard | NoInput | Idle | SpeechDone | SpeechCut | StopKey
 
 # --- actions ------------------------------------------------------------------------------
 

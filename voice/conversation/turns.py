@@ -48,6 +48,8 @@ class Turns:
         self._speech = speech
         self._session = self._new_session()
         self._after_speech: tuple[Action, ...] | None = None
+        self._speech_sentences = 0  # in the current speech
+        self._cut_started: int | None = None  # its sentences begun when the person's voice cut it
 
     # --- what the loop may read ---------------------------------------------------------
 
@@ -73,6 +75,12 @@ class Turns:
         after, self._after_speech = self._after_speech, None
         return list(after or ())
 
+    def _question_unheard(self) -> bool:
+        """The person's voice cut the speech before its last sentence, the pending yes/no question,
+        began to play: what they said is not an answer to it."""
+        return self.speaking and self._session.state == State.CONFIRMING and \
+            self._cut_started is not None and self._cut_started < self._speech_sentences
+
     def _interrupt(self) -> list[Action]:
         """Cut speech at once and go straight to what was to follow it."""
         after, self._after_speech = self._after_speech or (), None
@@ -84,6 +92,7 @@ class Turns:
         if kind in _REPLAYABLE:
             self._session.last_said = say
         self._after_speech = after
+        self._speech_sentences, self._cut_started = len(say.sentences), None
         return [say]
 
     def _ask(self, pending: Pending, kind: Kind, *, before: Sequence[str] = (), about: tuple[str, ...] = ()) -> list[Action]:

@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, nullcontext
 from voice.session.captions import Captions
 from voice.conversation.dialogue import Dialogue, printable
 from voice.conversation.events import (Action, Event, Exit, Expect, ForgetPerson, Heard, Idle, Listen, NoInput, Say,
-                                       SetVoice, SpeechDone, Start, StopKey, StopSpeaking)
+                                       SetVoice, SpeechCut, SpeechDone, Start, StopKey, StopSpeaking)
 from voice.errors import VoiceError
 from voice.session.listening import EndOfInput, Input
 from voice.session.observer import SessionObserver, Unobserved
@@ -127,7 +127,7 @@ class Assistant:
             self.captions.note(f"Speech output failed ({spoken.error}); the text above is what I said.")
         if isinstance(heard, Heard):
             self.captions.heard(printable(heard.text))
-            return [heard]  # the person spoke over it: their turn (the dialogue ends the speech it was in)
+            return [SpeechCut(spoken.started), heard]  # their turn: the dialogue ends the speech it was in
         if self._stop_pressed:
             self._stop_pressed = False
             return [StopKey()] if self.dialogue.speaking else []

@@ -30,6 +30,7 @@ class Spoken:
     seconds: float
     error: str | None = None
     ended_at: float = 0.0
+    started: int = 0  # sentences that began to play
 
 
 class Playback:
@@ -76,7 +77,7 @@ class Speaker:
 
     def _speak(self, sentences: Sequence[str]) -> Spoken:
         clips: queue.Queue[SpeechAudio | None] = queue.Queue()
-        played: dict[str, float] = {"seconds": 0.0}
+        played: dict[str, float] = {"seconds": 0.0, "started": 0}
         failure: list[BaseException] = []
         player = threading.Thread(target=self._play, args=(clips, played, failure), daemon=True)
         player.start()
@@ -93,7 +94,8 @@ class Speaker:
             player.join()
         if failure:
             error = str(failure[0])
-        return Spoken(not self._stop.is_set() and error is None, played["seconds"], error, time.monotonic())
+        return Spoken(not self._stop.is_set() and error is None, played["seconds"], error, time.monotonic(),
+                      int(played["started"]))
 
     def stop(self) -> None:
         """Cut speech now; safe from any thread."""
@@ -124,6 +126,7 @@ class Speaker:
         while (clip := clips.get()) is not None:
             if self._stop.is_set() or failure:
                 continue
+            played["started"] += 1
             try:
                 self.sink.play(clip)
             except VoiceError as exc:

@@ -14,8 +14,8 @@ from knowledge.reply import compose_reply, warnings_overview
 from voice.conversation.commands import _PHRASES, Command
 from voice.conversation.events import Expect
 from voice.conversation.dialogue import Dialogue, State, Timing, VoiceLimits
-from voice.conversation.events import (Exit, ForgetPerson, Heard, Idle, Listen, NoInput, Say, SetVoice, SpeechDone,
-                                       Start, StopKey, StopSpeaking)
+from voice.conversation.events import (Exit, ForgetPerson, Heard, Idle, Listen, NoInput, Say, SetVoice, SpeechCut,
+                                       SpeechDone, Start, StopKey, StopSpeaking)
 from voice.conversation.prompts import load_prompts
 from voice.conversation.turns import YES_NO
 from paths import CASES
@@ -516,6 +516,31 @@ def test_what_is_understood_over_the_answer_or_longer_speech_is_the_persons_turn
     talk = speaking()
     actions = talk.send(Heard(text))
     assert actions[0] == StopSpeaking() and say_of(actions) is not None
+
+
+def asking() -> Talk:
+    """Speaking a reply that ends with a yes/no question."""
+    talk = answered()
+    talk.send(Heard("calf", confidence=UNSURE))
+    assert talk.d.speaking and talk.d.state == State.CONFIRMING
+    return talk
+
+
+@pytest.mark.parametrize("answer", ["no", "yes"])
+def test_a_yes_or_no_over_the_speech_before_its_question_began_only_stops_it(answer):
+    """A stray "now" (a misheard "stop") must not answer "no" to a question about a warning sign
+    the person has not heard yet: the question stays pending."""
+    talk = asking()
+    talk.send(SpeechCut(started=len(talk.spoken[-1].sentences) - 1))
+    assert talk.send(Heard(answer)) == [StopSpeaking(), Listen(Expect.YES_NO, Timing().listen, YES_NO)]
+    assert talk.d.state == State.CONFIRMING
+
+
+def test_a_yes_or_no_over_the_question_answers_it():
+    talk = asking()
+    talk.send(SpeechCut(started=len(talk.spoken[-1].sentences)))
+    actions = talk.send(Heard("no"))
+    assert actions[0] == StopSpeaking() and say_of(actions) is not None and talk.d.state != State.CONFIRMING
 
 
 def test_goodbye_ends_after_the_goodbye_is_spoken():

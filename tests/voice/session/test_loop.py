@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from voice.app import build_dialogue
 from voice.session.captions import Captions
-from voice.conversation.dialogue import Heard, NoInput
+from voice.conversation.dialogue import Heard, NoInput, State
 from voice.settings import Settings
 from voice.errors import VoiceError
 from voice.session.listening import EndOfInput
@@ -274,6 +274,26 @@ def test_stop_said_over_the_answer_ends_it_and_listens():
     bot.run()
     assert speaker.stops >= 1 and "You: stop" in out.getvalue()
     assert len(speaker.said) == 2  # greeting, answer (cut); nothing said after "stop"
+
+
+class CutSpeaker(StoppableSpeaker):
+    """Every speech is cut once its first sentence has begun."""
+
+    def start(self, sentences):
+        self.said.append(sentences)
+        return Done(Spoken(False, 1.0, ended_at=SPEECH_ENDED_AT, started=1))
+
+
+def test_a_word_over_the_answer_before_its_question_does_not_answer_it():
+    """Seen live: "stop" heard as "now" 2.5 s into an answer ending "Did you say you can't put any
+    weight on your leg?" answered the question "no" ("Good. Tell me if there is anything else.")."""
+    description = Heard("my knee is swollen and throbs and my calves put any weight on my leg")
+    bot, _, out = assistant(DuplexInput([None, Heard("now")], description))
+    bot.speaker = CutSpeaker()
+    bot.run()
+    answer = bot.speaker.said[1]
+    assert answer[-1].startswith("Did you say") and "You: now" in out.getvalue()
+    assert len(bot.speaker.said) == 2 and bot.dialogue.state == State.CONFIRMING
 
 
 def test_the_answers_a_question_offers_reach_the_recogniser():
