@@ -98,8 +98,9 @@ class Matcher:
 
         bodily = any(s in _SYMPTOMS for s in stems) or any(h.phrase.role in ("warning", "group", "topic") for h in hits)
         home = kb.domain.home_location
-        location_hits = [h for h in hits if h.phrase.role == "location"
-                         and (bodily or _possessed(stems, h.positions[0]) or h.phrase.owner == home)]
+        places = [h for h in hits if h.phrase.role == "location"]
+        placed = any(bodily or _possessed(stems, h.positions[0]) or h.phrase.owner == home for h in places)
+        location_hits = places if placed else []
         locations = _ordered({h.phrase.owner for h in location_hits}, [loc.id for loc in kb.locations])
         warnings = _warnings(hits, index, kb)
         area_positions = [i for i, s in enumerate(stems) if s in index.area_words and _area_in_context(stems, i)]
@@ -145,7 +146,8 @@ def _area_in_context(stems: list[str], at: int) -> bool:
 
 
 def _possessed(stems: list[str], at: int) -> bool:
-    return bool(_POSSESSIVES & set(stems[max(0, at - 2):at]))
+    """"my" or the like up to three words before: "my right big toe"."""
+    return bool(_POSSESSIVES & set(stems[max(0, at - 3):at]))
 
 
 def _build_index(kb: KnowledgeBase) -> _Index:

@@ -39,6 +39,18 @@ def test_everyday_location_names(text, location):
     assert location in match(text).locations
 
 
+@pytest.mark.parametrize("text, places", [
+    ("the ankle and my left knee", {"ankle", "knee"}),  # the knee puts the ankle named with it in the body
+    ("i love to walk but my two tired feet", {"foot"}),  # "my" three words before the place
+])
+def test_a_place_in_the_body_puts_the_places_named_with_it_there(text, places):
+    assert places <= set(match(text).locations)
+
+
+def test_a_place_word_alone_is_not_a_place_in_the_body():
+    assert match("we walked to the foot of the hill").locations == ()
+
+
 @pytest.mark.parametrize("text", [
     "no swelling",
     "it isn't warm",
