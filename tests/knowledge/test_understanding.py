@@ -166,6 +166,15 @@ def test_a_barely_heard_sign_only_the_domain_model_heard_is_still_confirmed():
     assert not understood.match.warnings and understood.confirm == ("swelling_redness_warmth",)
 
 
+def test_a_sign_in_a_barely_heard_reading_no_other_guess_holds_is_not_asked_about():
+    """Real recordings of other complaints: "i have constant stomach pain and bloating" heard at 0.32
+    as "... constant will not ..." raised persistent pain that none of the 8 other guesses held."""
+    understood = heard("my knee is swollen and red", 0.3, *[f"many is sullen and read {n}" for n in range(4)])
+    assert understood.unsure and not understood.confirm and not understood.match.warnings
+    assert heard("my knee is swollen and red", 0.3, *["many is sullen and read"] * 3).confirm  # too few to judge
+    assert heard("my knee is swollen and red", 0.5, *["many is sullen and read"] * 4).confirm  # trusted: asked
+
+
 def test_a_flipped_sign_is_asked_about_even_when_the_generic_model_heard_no_leg():
     """Espeak's "i can't walk on my left leg" was heard as "i can walk on my good leg", generic "fight on wall"."""
     understood = checked("i can walk on my left leg", 0.5, "fight on wall phone", "i can't walk on my left leg")
