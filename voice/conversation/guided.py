@@ -40,22 +40,26 @@ class Guided(Turns):
 
     def _place_unclear(self) -> list[Action]:
         """An answer not heard clearly that names no place: the question once more, then the safety
-        check alone (its "no" explains nothing: what was said is still unknown).
+        check alone (its "no" explains nothing: what was said is still unknown), or when it was asked,
+        a request to describe it again.
 
         By then the recogniser has failed three times. The out-of-scope answer given here before
         skipped the safety check, the one question it hears best (yes or no), for a person it could
-        not hear ("i twisted my knee and the pain is unbearable", tune sessions, a Scottish voice);
-        the overview after it would answer misheard complaints of other kinds with knee words.
+        not hear ("i twisted my knee and the pain is unbearable", tune sessions, a Scottish voice),
+        and told people who had said "my knee" twice that it did not sound like a leg problem; the
+        overview would answer misheard complaints of other kinds with knee words.
         """
         session = self._session
         if session.unclear_answers == 0:
             session.unclear_answers += 1
             sentence = self._prompts.where_again.format(places=self._prompts.spoken_list(self._places()))
             return self._say((sentence,), Kind.WHERE, self._listen_here(), about=self._location_ids)
-        if session.safety_done or not self._safety_question:
-            return self._place_chosen(None)
-        session.state, session.safety_done = State.READY, True
-        return self._ask(Pending(Question.SAFETY, self._safety_question), Kind.CHECK, about=self._warning_ids)
+        session.state, session.failures = State.READY, 0
+        if not session.safety_done and self._safety_question:
+            session.safety_done = True
+            return self._ask(Pending(Question.SAFETY, self._safety_question), Kind.CHECK, about=self._warning_ids)
+        return self._say((self._prompts.no_place.format(example=self._domain.example),), Kind.PROMPT,
+                         self._listen(Expect.DESCRIPTION))
 
     def _not_sure(self, text: str) -> bool:
         """The words hold one of the answers that say they do not know ("not sure", "i don't know")."""

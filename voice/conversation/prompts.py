@@ -59,6 +59,7 @@ class Prompts:
     hello: str
     guided_where: str
     where_again: str
+    no_place: str
     not_sure_answers: tuple[str, ...]
     place_reading: str
     sign_reading: str

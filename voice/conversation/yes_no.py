@@ -53,8 +53,7 @@ class YesNo(Guided):
             if utterance.yes:
                 return self._command(Command.GOODBYE)
             return self._say((self._prompts.stray_no,), Kind.PROMPT, self._listen(Expect.ANYTHING))
-        if pending.question in _SIGNS:
-            session.safety_done = True
+        if pending.question in _SIGNS:  # a "no" rules out the signs asked about, not the others
             if utterance.yes:
                 return self._answer(pending.match)
             session.denied.update(pending.signs)

@@ -150,6 +150,25 @@ def test_a_lone_no_misheard_as_now_answers_a_yes_no_question_and_is_a_word_elsew
     assert say.kind == "not_sure" and not any("I heard" in s for s in say.sentences)
 
 
+@pytest.mark.parametrize("guesses,answered", [
+    (("soles", "told", "no", "bold"), "no"),  # a Scottish "no", heard "sole"
+    (("year", "yes", "the"), "yes"),
+    (("no", "yes"), None),  # the guesses disagree: asked again
+    (("no sharp pain", "sharp pain"), None),  # a guess that only begins with "no" is no answer
+])
+def test_a_reply_misheard_at_a_yes_no_question_is_answered_by_the_guesses_that_agree(guesses, answered):
+    person = Person()
+    person.hear("my kneecap aches when i climb stairs")
+    question = person.said[-1].sentences[-1]
+    say = person.hear("sole", 0.5, guesses)
+    if answered is None:
+        assert say.sentences[-1] == question
+    elif answered == "no":
+        assert say.sentences == (PROMPTS.safety_no, OFFER_MORE)
+    else:
+        assert say.sentences[-1].startswith(PROMPTS.which_sign.split(":")[0])
+
+
 @pytest.mark.parametrize("next_guess,read_back", [("goodbye", False), ("could i", True), ("", True)])
 def test_an_unsure_goodbye_is_read_back_unless_the_next_guess_says_it_too(next_guess, read_back):
     person = Person()
@@ -264,6 +283,20 @@ def test_a_guided_answer_that_names_no_place_says_what_the_assistant_covers(answ
     say = person.hear(answer)
     assert say.sentences == compose_reply(match("").__class__("", out_of_scope=True), KB).sentences
     assert person.d.state == State.READY
+
+
+def test_no_place_heard_after_the_safety_check_asks_them_to_describe_it_again():
+    """A Scottish voice's "no" to a sign it was asked about, then "my knee" twice unheard, got "That
+    doesn't sound like a knee or leg problem"."""
+    person = Person()
+    person.hear("my kneecap aches when i climb stairs")
+    person.hear("no")  # the safety check, asked with the explanation
+    not_understood(person)
+    assert not_understood(person).kind == "where"
+    not_understood(person)
+    say = not_understood(person)
+    assert say.kind == "prompt" and say.sentences == (PROMPTS.no_place.format(example=KB.domain.example),)
+    assert person.listen.expect == Expect.DESCRIPTION
 
 
 def test_a_place_heard_clearly_as_none_gets_the_safety_check_then_the_overview():
