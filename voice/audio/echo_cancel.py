@@ -192,6 +192,9 @@ class ResidualEchoGate:
     PRE_ROLL_SECONDS = 0.2
     TAIL_SECONDS = 0.3
     HISTORY_FRAMES = 3000  # the residual is learnt from the last 30 s of the assistant's speech
+    # A voice this far above the threshold is a person's even when no words were made out in it
+    # (the person's "stop" through the canceller: -11 to -20 dBFS; the threshold: -33 dBFS at least).
+    VOICE_MARGIN_DB = 10.0
 
     def __init__(self) -> None:
         self._residual = self.FLOOR_DBFS
@@ -205,6 +208,12 @@ class ResidualEchoGate:
     @property
     def threshold_dbfs(self) -> float:
         return self._residual + self.MARGIN_DB
+
+    def far_above_residual(self, pcm: bytes) -> bool:
+        """Some 10 ms frame of `pcm` is `VOICE_MARGIN_DB` above the gate's threshold: a person's voice,
+        not what the canceller left of the assistant's."""
+        frames = range(0, len(pcm) - 2 * self.FRAME + 1, 2 * self.FRAME)
+        return any(_dbfs(pcm[i:i + 2 * self.FRAME]) > self.threshold_dbfs + self.VOICE_MARGIN_DB for i in frames)
 
     def process(self, pcm: bytes, speaking: bool) -> bytes:
         """The audio to hear for `pcm` (16 kHz int16 mono); while speaking, delayed by the pre-roll."""

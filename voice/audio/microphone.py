@@ -17,14 +17,15 @@ class MicrophoneSource:
     audio is dropped (counted in `dropped_frames`) so memory never grows. Each block keeps the
     time it was captured, so audio heard during a given span (the assistant's own speech, when
     no echo canceller runs) can be skipped by time rather than by counting frames, which would
-    eat into live speech once the queue had dropped some of that span.
+    eat into live speech once the queue had dropped some of that span. Blocks are short (20 ms)
+    so that the end of someone's speech reaches the endpointer without waiting for a block to fill.
     """
 
     def __init__(
         self,
         device: Device = None,
         *,
-        block_seconds: float = 0.05,
+        block_seconds: float = 0.02,
         buffer_seconds: float = 10.0,
         read_timeout: float = 2.0,
     ) -> None:

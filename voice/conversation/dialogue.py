@@ -141,8 +141,8 @@ class Dialogue(YesNo):
         session = self._session
         utterance = classify(heard, self._listen_here().expect, self._understand, reading=self._reading(),
                              min_confidence=self._min_confidence)
-        if utterance.kind == Said.EMPTY:
-            return [] if self.speaking else self._no_input()
+        if utterance.kind == Said.EMPTY:  # over speech: a voice with no words made out just stops it
+            return self._interrupt() if self.speaking else self._no_input()
         interrupted: list[Action] = []
         if self.speaking:
             unasked = utterance.kind == Said.ANSWER and self._question_unheard()

@@ -41,8 +41,9 @@ class Captions:
         self._terminal = stream.isatty()
         self._transcript = transcript
 
-    def heard(self, text: str) -> None:
-        self._line("You", text or "(nothing heard)", _PERSON)
+    def heard(self, text: str, typed: bool = False) -> None:
+        """What the person said; a voice with no words made out in it is shown as such."""
+        self._line("You", text or ("(nothing typed)" if typed else "(words not made out)"), _PERSON)
 
     def said(self, sentences: tuple[str, ...] | list[str]) -> None:
         self._line("Assistant", " ".join(sentences), _ASSISTANT)

@@ -126,7 +126,7 @@ class Assistant:
         if spoken.error:
             self.captions.note(f"Speech output failed ({spoken.error}); the text above is what I said.")
         if isinstance(heard, Heard):
-            self.captions.heard(printable(heard.text))
+            self.captions.heard(printable(heard.text), heard.typed)
             return [SpeechCut(spoken.started), heard]  # their turn: the dialogue ends the speech it was in
         if self._stop_pressed:
             self._stop_pressed = False
@@ -146,7 +146,7 @@ class Assistant:
             return []
         if isinstance(result, Heard):
             self._idle_before = 0.0
-            self.captions.heard(printable(result.text))
+            self.captions.heard(printable(result.text), result.typed)
         elif isinstance(result, NoInput):
             self._idle_before += listen.timeout
         return [result]

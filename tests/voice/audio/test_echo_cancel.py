@@ -163,3 +163,10 @@ def test_after_speech_everything_passes_and_nothing_is_lost():
     out = _feed(gate, speech, speaking=True) + _feed(gate, after, speaking=False)
     assert len(out) == len(speech) + len(after)
     assert out.endswith(after[len(after) // 2:])
+
+
+def test_a_voice_far_above_the_residual_is_a_person_even_without_words():
+    gate = ResidualEchoGate()
+    _feed(gate, _tone(2.0, -50.0), speaking=True)
+    assert gate.far_above_residual(_tone(0.3, -15.0))
+    assert not gate.far_above_residual(_tone(0.3, gate.threshold_dbfs + 3))

@@ -60,11 +60,12 @@ def test_plain_captions_name_the_speaker_and_indent_what_wraps():
     captions.heard("my knee is red")
     captions.said(("Important:", ANSWER))
     captions.heard("")
+    captions.heard("", typed=True)
     lines = out.getvalue().splitlines()
     assert lines[0] == "You: my knee is red"
     assert lines[1].startswith("Assistant: Important: Marked swelling") and all(
-        line.startswith("  ") for line in lines[2:-1])
-    assert lines[-1] == "You: (nothing heard)"
+        line.startswith("  ") for line in lines[2:-2])
+    assert lines[-2:] == ["You: (words not made out)", "You: (nothing typed)"]
     assert max(map(len, lines)) <= 88 and "\x1b" not in out.getvalue()
 
 

@@ -6,11 +6,13 @@ import subprocess
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from knowledge.loader import load_knowledge
 from voice.app import build_ears
 from voice.asr.endpointing import MID_PHRASE_FACTOR
+from voice.audio.echo_cancel import ResidualEchoGate
 from voice.audio.microphone import MicrophoneSource
 from voice.conversation.events import Expect, Heard, Listen
 from voice.session.listening import ECHO_GUARD_SECONDS, SpokenInput
@@ -130,6 +132,45 @@ def test_words_heard_over_the_speech_cut_it_even_when_none_came_before_the_final
     source.close()
     assert isinstance(heard, Heard) and heard.text == "louder please"
     assert cut == [True]
+
+
+def test_a_loud_voice_over_the_speech_with_no_words_made_out_cuts_it():
+    """Through the canceller a "stop" can reach the recogniser as nothing it makes words of (live, 1
+    run in 7 played the answer to its end): a voice far louder than the residual still cuts it; the
+    quiet residual itself never does."""
+    from paths import AUDIO
+    from voice.asr.recognizer import Transcript
+    from voice.audio.wavfile import read_wav
+
+    class NoWords:
+        name = "no-words"
+        heard = 0  # bytes of utterances handed over: the endpointer found a voice
+
+        def accept(self, pcm: bytes) -> None:
+            self.heard += len(pcm)
+
+        def partial(self) -> str:
+            return ""
+
+        def finish(self) -> Transcript:
+            return Transcript("", confidence=0.0, engine=self.name)
+
+        def reset(self) -> None:
+            pass
+
+    samples = np.frombuffer(read_wav(AUDIO / "clean" / "k04.wav")[1], dtype="<i2").astype(np.float64)
+    frames = samples[:samples.size // 160 * 160].reshape(-1, 160)
+    loudest = 20 * np.log10(np.sqrt((frames ** 2).mean(axis=1)).max() / 32768)
+    floor = ResidualEchoGate.FLOOR_DBFS + ResidualEchoGate.MARGIN_DB  # the gate's threshold, nothing learnt yet
+    for peak, cuts in ((-15.0, True), (floor + ResidualEchoGate.VOICE_MARGIN_DB / 2, False)):
+        cut: list[bool] = []
+        voice = (samples * 10 ** ((peak - loudest) / 20)).astype("<i2").tobytes()
+        source = Pcm(bytes(16000) + voice + bytes(32000))
+        recognizer = NoWords()
+        listening = SpokenInput(source, recognizer, live=True, echo_cancelled=lambda: True)
+        heard = listening.listen_during(lambda: source.seconds < 2.5, lambda: cut.append(True))
+        assert recognizer.heard
+        assert (heard == Heard("", 0.0) and cut == [True]) if cuts else (heard is None and not cut), peak
 
 
 class Pcm:
