@@ -16,6 +16,7 @@ from voice.asr.recognizer import Recognizer, Transcript
 from voice.asr.utterances import TurnEvent, UtteranceEnded, UtteranceStream
 from voice.audio.echo_cancel import ResidualEchoGate
 from voice.audio.format import AudioSource, SAMPLE_RATE
+from voice.audio.noise_floor import NoiseFloor
 from voice.conversation.commands import SHORT_REQUEST_WORDS
 from voice.conversation.events import Expect, Heard, Listen, NoInput
 from voice.session.observer import SessionObserver, Unobserved
@@ -121,6 +122,7 @@ class SpokenInput:
         self._block = int(SAMPLE_RATE * BLOCK_SECONDS)
         self._events: list[TurnEvent] = []  # heard after the utterance the last listen returned
         self._gate = ResidualEchoGate()
+        self._floor = NoiseFloor()
 
     @property
     def duplex(self) -> bool:
@@ -193,6 +195,8 @@ class SpokenInput:
             return self._utterance(ended) if ended and ended.transcript.text else EndOfInput()
         if self.duplex:
             pcm = self._gate.process(pcm, speaking)
+        if self.live:
+            pcm = self._floor.fill(pcm)
         if pcm:
             self._events += self._stream.feed(pcm)
         return self._pending_heard(speaking)

@@ -173,6 +173,42 @@ def test_a_loud_voice_over_the_speech_with_no_words_made_out_cuts_it():
         assert (heard == Heard("", 0.0) and cut == [True]) if cuts else (heard is None and not cut), peak
 
 
+def test_live_audio_reaches_the_recogniser_without_exact_digital_silence():
+    """The canceller's and the gate's silence is exact zeros, which skew PocketSphinx's features; a
+    recording is heard as it is."""
+    from paths import AUDIO
+    from voice.asr.recognizer import Transcript
+    from voice.audio.wavfile import read_wav
+
+    class Keeps:
+        name = "keeps"
+
+        def __init__(self):
+            self.pcm = bytearray()
+
+        def accept(self, pcm: bytes) -> None:
+            self.pcm += pcm
+
+        def partial(self) -> str:
+            return ""
+
+        def finish(self) -> Transcript:
+            return Transcript("my knee", confidence=0.9, engine=self.name)
+
+        def reset(self) -> None:
+            pass
+
+    voice = read_wav(AUDIO / "clean" / "k04.wav")[1]
+    for live in (True, False):
+        recognizer = Keeps()
+        SpokenInput(Pcm(bytes(16000) + voice + bytes(32000)), recognizer, live=live).listen(
+            Listen(Expect.ANYTHING, 5.0), lambda seconds: False)
+        zero = np.concatenate([[0], np.frombuffer(bytes(recognizer.pcm), dtype="<i2") == 0, [0]]).astype(int)
+        edges = np.flatnonzero(np.diff(zero))
+        longest = int((edges[1::2] - edges[::2]).max(initial=0))
+        assert (longest < 16) == live, (live, longest)  # live: no run of zeros a millisecond long
+
+
 class Pcm:
     """An AudioSource over bytes of pipeline-format audio; `seconds` read so far."""
 
