@@ -121,8 +121,8 @@ class Dialogue(YesNo):
             return [self._listen(Expect.DESCRIPTION, quiet=True)]
         if session.state == State.FOLLOW_UP:  # they may not know: answer with what they said
             return self._answer(self._with_fallback(session.context or Match("")))
-        if session.state == State.GUIDED:
-            return self._place_chosen(None)
+        if session.state == State.GUIDED:  # silence names no place: as a place not heard, never "not a leg problem"
+            return self._place_unclear()
         if session.state == State.WHICH_SIGN:
             return self._sign_named(None)
         session.no_inputs += 1

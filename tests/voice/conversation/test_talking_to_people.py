@@ -11,7 +11,7 @@ from knowledge.reply import MAX_FIRST_ANSWER_WORDS, OFFER_MORE, compose_reply, s
 from voice.asr.recognizer import Alternative
 from voice.app import build_dialogue
 from voice.conversation.dialogue import State
-from voice.conversation.events import Exit, Expect, Heard, Idle, Listen, Say, SetVoice, SpeechDone, Start
+from voice.conversation.events import Exit, Expect, Heard, Idle, Listen, NoInput, Say, SetVoice, SpeechDone, Start
 from voice.conversation.prompts import load_prompts
 
 from bundled import KB, match
@@ -283,6 +283,16 @@ def test_a_guided_answer_that_names_no_place_says_what_the_assistant_covers(answ
     say = person.hear(answer)
     assert say.sentences == compose_reply(match("").__class__("", out_of_scope=True), KB).sentences
     assert person.d.state == State.READY
+
+
+def test_silence_at_the_where_question_asks_again_then_the_safety_check():
+    """Seen live: nothing said after "Where does it hurt most?" got "That doesn't sound like a knee or leg problem"."""
+    person = Person()
+    not_understood(person)
+    not_understood(person)
+    assert person.send(NoInput()).kind == "where"
+    say = person.send(NoInput())
+    assert say.kind == "check" and set(say.about) == {w.id for w in KB.warnings}
 
 
 def test_no_place_heard_after_the_safety_check_asks_them_to_describe_it_again():
