@@ -4,9 +4,9 @@ A microphone in a room is never exactly silent, and PocketSphinx's features assu
 echo canceller's output, the residual-echo gate's and a noise-gated or virtual microphone are
 runs of exact zeros, and they skew the recogniser. Live, "my knee aches when i go up the stairs"
 said after such silence was heard as "i go up"; with this floor under it, offline, "my knee a i go
-up stairs". Of 29 "stop"s said over the assistant, as the canceller passed them on, 6 decoded as
-"stop ..." without it and 11 with a floor under the whole audio. Only exact zeros are filled, so
-audio with any sound of its own (every real recording tried) is heard as before.
+up stairs". Of 29 "stop"s said over the assistant, as the canceller passed them on, 10 decoded as
+"stop ..." without it and 14 with it. Only exact zeros are filled, so audio with any sound of its
+own is heard as before.
 """
 from __future__ import annotations
 
