@@ -12,6 +12,7 @@ import pytest
 from knowledge.loader import load_knowledge
 from voice.app import build_ears
 from voice.asr.endpointing import MID_PHRASE_FACTOR
+from voice.asr.recognizer import Transcript
 from voice.audio.echo_cancel import ResidualEchoGate
 from voice.audio.microphone import MicrophoneSource
 from voice.conversation.events import Expect, Heard, Listen
@@ -108,27 +109,11 @@ def test_words_heard_over_the_speech_cut_it_even_when_none_came_before_the_final
     """A short word said over the answer may bring no partial words until its utterance ends (seen
     for "stop" through the room echo): its words still cut the speech before they are handled."""
     from paths import AUDIO
-    from voice.asr.recognizer import Transcript
     from voice.audio.wavfile import WavSource
-
-    class WordsOnlyAtTheEnd:
-        name = "words-at-the-end"
-
-        def accept(self, pcm: bytes) -> None:
-            pass
-
-        def partial(self) -> str:
-            return ""
-
-        def finish(self) -> Transcript:
-            return Transcript("louder please", confidence=0.9, engine=self.name)
-
-        def reset(self) -> None:
-            pass
 
     cut: list[bool] = []
     source = WavSource(AUDIO / "clean" / "k04.wav")
-    heard = SpokenInput(source, WordsOnlyAtTheEnd(), live=False).listen_during(lambda: not cut, lambda: cut.append(True))
+    heard = SpokenInput(source, Scripted("louder please"), live=False).listen_during(lambda: not cut, lambda: cut.append(True))
     source.close()
     assert isinstance(heard, Heard) and heard.text == "louder please"
     assert cut == [True]
@@ -139,24 +124,7 @@ def test_a_loud_voice_over_the_speech_with_no_words_made_out_cuts_it():
     run in 7 played the answer to its end): a voice far louder than the residual still cuts it; the
     quiet residual itself never does."""
     from paths import AUDIO
-    from voice.asr.recognizer import Transcript
     from voice.audio.wavfile import read_wav
-
-    class NoWords:
-        name = "no-words"
-        heard = 0  # bytes of utterances handed over: the endpointer found a voice
-
-        def accept(self, pcm: bytes) -> None:
-            self.heard += len(pcm)
-
-        def partial(self) -> str:
-            return ""
-
-        def finish(self) -> Transcript:
-            return Transcript("", confidence=0.0, engine=self.name)
-
-        def reset(self) -> None:
-            pass
 
     samples = np.frombuffer(read_wav(AUDIO / "clean" / "k04.wav")[1], dtype="<i2").astype(np.float64)
     frames = samples[:samples.size // 160 * 160].reshape(-1, 160)
@@ -166,10 +134,10 @@ def test_a_loud_voice_over_the_speech_with_no_words_made_out_cuts_it():
         cut: list[bool] = []
         voice = (samples * 10 ** ((peak - loudest) / 20)).astype("<i2").tobytes()
         source = Pcm(bytes(16000) + voice + bytes(32000))
-        recognizer = NoWords()
+        recognizer = Scripted("")
         listening = SpokenInput(source, recognizer, live=True, echo_cancelled=lambda: True)
         heard = listening.listen_during(lambda: source.seconds < 2.5, lambda: cut.append(True))
-        assert recognizer.heard
+        assert recognizer.pcm  # the endpointer found a voice
         assert (heard == Heard("", 0.0) and cut == [True]) if cuts else (heard is None and not cut), peak
 
 
@@ -177,36 +145,39 @@ def test_live_audio_reaches_the_recogniser_without_exact_digital_silence():
     """The canceller's and the gate's silence is exact zeros, which skew PocketSphinx's features; a
     recording is heard as it is."""
     from paths import AUDIO
-    from voice.asr.recognizer import Transcript
     from voice.audio.wavfile import read_wav
-
-    class Keeps:
-        name = "keeps"
-
-        def __init__(self):
-            self.pcm = bytearray()
-
-        def accept(self, pcm: bytes) -> None:
-            self.pcm += pcm
-
-        def partial(self) -> str:
-            return ""
-
-        def finish(self) -> Transcript:
-            return Transcript("my knee", confidence=0.9, engine=self.name)
-
-        def reset(self) -> None:
-            pass
 
     voice = read_wav(AUDIO / "clean" / "k04.wav")[1]
     for live in (True, False):
-        recognizer = Keeps()
+        recognizer = Scripted("my knee")
         SpokenInput(Pcm(bytes(16000) + voice + bytes(32000)), recognizer, live=live).listen(
             Listen(Expect.ANYTHING, 5.0), lambda seconds: False)
         zero = np.concatenate([[0], np.frombuffer(bytes(recognizer.pcm), dtype="<i2") == 0, [0]]).astype(int)
         edges = np.flatnonzero(np.diff(zero))
         longest = int((edges[1::2] - edges[::2]).max(initial=0))
         assert (longest < 16) == live, (live, longest)  # live: no run of zeros a millisecond long
+
+
+class Scripted:
+    """A recogniser that keeps the audio handed to it, has no partial words, and hears `text` at the end."""
+
+    name = "scripted"
+
+    def __init__(self, text: str):
+        self.text = text
+        self.pcm = bytearray()
+
+    def accept(self, pcm: bytes) -> None:
+        self.pcm += pcm
+
+    def partial(self) -> str:
+        return ""
+
+    def finish(self) -> Transcript:
+        return Transcript(self.text, confidence=0.9 if self.text else 0.0, engine=self.name)
+
+    def reset(self) -> None:
+        pass
 
 
 class Pcm:
