@@ -150,7 +150,10 @@ class Endpointer:
 
     `readings` (given to `feed`) returns the words recognised so far, likeliest first (the recogniser's
     other guesses after its best, when it has them); it is asked only when a pause starts and when
-    the pause might be long enough, to choose how long the pause must be.
+    the pause might be long enough, to choose how long the pause must be. `gap` is how long after
+    the previous utterance ended the current (or last) one started (from the window in which its
+    speech was found): the person may have paused mid-sentence for longer than the pause that ended
+    their turn.
     """
 
     def __init__(self, policy: TurnPolicy | None = None, max_utterance: float = MAX_UTTERANCE_SECONDS) -> None:
@@ -177,6 +180,8 @@ class Endpointer:
         self._voiced_run = 0
         self._last_voice = 0.0  # seconds; when the current utterance last had voice
         self._pause: float | None = None  # while paused: the silence that ends the turn
+        self._ended_at: int | None = None  # sample index at which the last utterance ended
+        self.gap: float | None = None  # seconds from the end of the one before to the start of this one
 
     def feed(self, pcm: bytes, readings: Callable[[], Sequence[str]] = tuple) -> Iterator[Step]:
         """The steps for every whole frame in `pcm` (a part frame waits for the next call).
@@ -230,6 +235,7 @@ class Endpointer:
 
     def _begin(self, start: int) -> Step:
         """Start an utterance a pre-roll before sample `start`, handing over the audio held back since."""
+        self.gap = None if self._ended_at is None else (start - self._ended_at) / SAMPLE_RATE
         start = max(start - int(PRE_ROLL_SECONDS * SAMPLE_RATE), self._history_start)
         held_back = bytes(self._history[(start - self._history_start) * SAMPLE_WIDTH:])
         self._utt_start = start
@@ -242,6 +248,7 @@ class Endpointer:
 
     def _end(self) -> Step:
         self._utt_start = None
+        self._ended_at = self._clock
         self._pause = None
         self._history_start = self._clock
         return Step(b"", Event.ENDED)

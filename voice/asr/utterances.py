@@ -44,10 +44,15 @@ class SpeechResumed:
 
 @dataclass(frozen=True)
 class UtteranceEnded:
-    """The endpoint: the transcript (empty when the sound was not words) and the utterance's audio."""
+    """The endpoint: the transcript (empty when the sound was not words) and the utterance's audio.
+
+    `gap`: seconds of audio from the end of the utterance before to this one's start (None when
+    none ended since the stream was reset).
+    """
 
     transcript: Transcript
     pcm: bytes
+    gap: float | None = None
 
 
 TurnEvent = SpeechStarted | PauseStarted | SpeechResumed | UtteranceEnded
@@ -104,15 +109,16 @@ class UtteranceStream:
             elif step.event == Event.ENDED:
                 if self._on_endpoint:
                     self._on_endpoint()
-                events.append(self._finish())
+                events.append(self._finish(self.endpointer.gap))
         return events
 
     def flush(self) -> UtteranceEnded | None:
         """The input has ended: finish the utterance in progress, if any."""
         if not self.endpointer.in_utterance:
             return None
+        gap = self.endpointer.gap
         self.endpointer.reset()
-        return self._finish()
+        return self._finish(gap)
 
     def reset(self) -> None:
         """Drop the utterance in progress and all held-back audio (while the assistant speaks)."""
@@ -138,8 +144,9 @@ class UtteranceStream:
             return (self.recognizer.partial(),)
         return (self._early.text, *(a.text for a in self._early.alternatives if not a.generic))
 
-    def _finish(self) -> UtteranceEnded:
+    def _finish(self, gap: float | None) -> UtteranceEnded:
         transcript, self._early = self._early, None
-        ended = UtteranceEnded(transcript if transcript is not None else self.recognizer.finish(), bytes(self._audio))
+        ended = UtteranceEnded(transcript if transcript is not None else self.recognizer.finish(), bytes(self._audio),
+                               gap)
         self._audio = bytearray()
         return ended

@@ -25,11 +25,11 @@ from typing import Protocol
 from knowledge.model import Domain, KnowledgeBase, Match, Reply
 from knowledge.understanding import MIN_CONFIDENCE, Understanding
 from voice.conversation import follow_up
-from voice.conversation.commands import SHORT_REQUEST_WORDS, Command
+from voice.conversation.commands import SHORT_REQUEST_WORDS, Command, find_command
 from voice.conversation.events import (Action, Event, Exit, Expect, Heard, Idle, Kind, Listen, NoInput, SpeechCut,
-                                       SpeechDone, Start, StopKey)
+                                       SpeechDone, Start, StopKey, StopSpeaking)
 from voice.conversation.prompts import Prompts, load_prompts
-from voice.conversation.session import Pending, Question, State, Timing, VoiceLimits
+from voice.conversation.session import Pending, Question, Session, State, Timing, VoiceLimits
 from voice.conversation.turns import FEW_WORDS
 from voice.conversation.yes_no import YesNo
 from voice.conversation.utterance import Kind as Said
@@ -138,6 +138,9 @@ class Dialogue(YesNo):
         return self._say(tuple(s for s in sentences if s), Kind.PROMPT, self._listen_here(quiet=number == 2))
 
     def _heard(self, heard: Heard) -> list[Action]:
+        if heard.continues and self.speaking and self._replying_to and find_command(heard.text) is None:
+            return self._carried_on(*self._replying_to, heard)
+        self._replying_to = None if heard.typed else (heard, self._session.copy())
         session = self._session
         utterance = classify(heard, self._listen_here().expect, self._understand, reading=self._reading(),
                              min_confidence=self._min_confidence)
@@ -159,6 +162,17 @@ class Dialogue(YesNo):
         if session.state == State.AWAITING_PERSON:
             return interrupted + self._on_arrival(utterance)
         return interrupted + self._respond_to(utterance)
+
+    def _carried_on(self, first: Heard, before: Session, rest: Heard) -> list[Action]:
+        """The person had only paused mid-sentence, and went on over the reply to its first part:
+        answer the whole instead, as if that reply had never begun (a command said then is a command).
+
+        A pause after a word the recogniser misheard ends the turn ("pain below the | kneecap",
+        heard "pain the limit"): the bench's paused fixtures were cut off in 2 to 4 of 42 runs, and
+        the rest of the sentence was then answered on its own.
+        """
+        self._session, self._after_speech, self._cut_started = before, None, None
+        return [StopSpeaking(), *self._heard(first.joined(rest))]
 
     def _unclear_request(self, utterance: Utterance) -> bool:
         """A few words said over the answer that name nothing for sure: taken as "stop", then listen.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from voice.asr.recognizer import Alternative
+from voice.asr.recognizer import MAX_ALTERNATIVES, Alternative
 
 # --- events -------------------------------------------------------------------------------
 
@@ -23,12 +23,27 @@ class Heard:
     """An utterance: the best transcript, how sure the recogniser was, and its other guesses.
 
     `typed` is true for a line typed on a keyboard: it is exactly what the person meant.
+    `continues`: heard over the reply to the utterance before, begun so soon after that one ended
+    that the person had only paused mid-sentence (see `joined`).
     """
 
     text: str
     confidence: float = 1.0
     alternatives: tuple[Alternative, ...] = ()
     typed: bool = False
+    continues: bool = False
+
+    def joined(self, rest: Heard) -> Heard:
+        """This utterance and `rest`, which went on from it, as one: each other guess at either part
+        beside the best of the other (the likeliest first), and the confidence of all its words."""
+        first_words, rest_words = len(self.text.split()), len(rest.text.split())
+        confidence = (self.confidence * first_words + rest.confidence * rest_words) / max(1, first_words + rest_words)
+        others = sorted([*(Alternative(f"{a.text} {rest.text}", a.score) for a in self.alternatives if not a.generic),
+                         *(Alternative(f"{self.text} {a.text}", a.score) for a in rest.alternatives if not a.generic)],
+                        key=lambda a: -a.score)[:MAX_ALTERNATIVES]
+        generic = [f"{a.text} {b.text}" for a in self.alternatives if a.generic for b in rest.alternatives if b.generic]
+        return Heard(f"{self.text} {rest.text}", confidence,
+                     (*others, *(Alternative(text, generic=True) for text in generic[:1])))
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ of one person can reach the next.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from knowledge.model import Match, Reply
@@ -78,3 +78,7 @@ class Session:
     safety_done: bool = False  # warning signs were raised, ruled out or asked about
     waiting: bool = False  # "wait" was said: longer time limits until they speak again
     denied: set[str] = field(default_factory=set)  # signs they said no to: not asked about again
+
+    def copy(self) -> Session:
+        """A copy that what later happens to this one leaves as it was (the rest is immutable)."""
+        return replace(self, denied=set(self.denied))

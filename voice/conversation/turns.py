@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from knowledge.model import Domain
 from knowledge.understanding import MIN_TRUSTED
 from voice.conversation.commands import Command
-from voice.conversation.events import Action, Exit, Expect, ForgetPerson, Kind, Listen, Say, SetVoice, StopSpeaking
+from voice.conversation.events import (Action, Exit, Expect, ForgetPerson, Heard, Kind, Listen, Say, SetVoice,
+                                       StopSpeaking)
 from voice.conversation.prompts import Prompts
 from voice.conversation.session import Pending, Question, Session, State, Timing, VoiceLimits
 from voice.conversation.utterance import Utterance
@@ -50,6 +51,8 @@ class Turns:
         self._after_speech: tuple[Action, ...] | None = None
         self._speech_sentences = 0  # in the current speech
         self._cut_started: int | None = None  # its sentences begun when the person's voice cut it
+        # While the reply to a spoken utterance plays: that utterance, and the session as it was before it.
+        self._replying_to: tuple[Heard, Session] | None = None
 
     # --- what the loop may read ---------------------------------------------------------
 
@@ -73,6 +76,7 @@ class Turns:
 
     def _speech_done(self) -> list[Action]:
         after, self._after_speech = self._after_speech, None
+        self._replying_to = None
         return list(after or ())
 
     def _question_unheard(self) -> bool:
@@ -227,6 +231,6 @@ class Turns:
         if not self.kiosk:
             self._session.state = State.ENDED
             return self._say(goodbye, Kind.GOODBYE, Exit())
-        self._session = self._new_session()
+        self._session, self._replying_to = self._new_session(), None
         return self._say(goodbye, Kind.GOODBYE, ForgetPerson(), self.voice,
                          self._listen(Expect.DESCRIPTION, quiet=True))

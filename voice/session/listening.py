@@ -6,7 +6,7 @@ like the same speech at a microphone, and tests need no clock.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from knowledge.text import words as canonical_words
@@ -28,6 +28,10 @@ from voice.session.observer import SessionObserver, Unobserved
 BLOCK_SECONDS = 0.03
 ECHO_GUARD_SECONDS = 0.3  # audio heard this long after the assistant stops speaking is its own echo
 POLL_SECONDS = 0.5
+# Speech over the reply that began this soon after the turn it answers ended goes on with that turn:
+# the person had paused mid-sentence (the bench's pauses run to 1.2 s after an endpoint of 0.35 s
+# and more), not heard the reply, which had played at most about a second.
+CONTINUE_SECONDS = 1.5
 UNSURE_CUT = 0.3  # the confidence of words that cut the speech but that the final decode dropped
 # A yes/no or a choice is a short answer: any words end the turn after the shorter pause.
 _SHORT_ANSWERS = frozenset({Expect.YES_NO, Expect.CHOICE})
@@ -123,6 +127,7 @@ class SpokenInput:
         self._events: list[TurnEvent] = []  # heard after the utterance the last listen returned
         self._gate = ResidualEchoGate()
         self._floor = NoiseFloor()
+        self._gap: float | None = None  # before the last utterance heard: see `UtteranceEnded.gap`
 
     @property
     def duplex(self) -> bool:
@@ -162,7 +167,8 @@ class SpokenInput:
         canceller can leave a "stop" that the recogniser makes nothing of (live, 1 run in 7 played
         the answer to its end). The
         endpointer and recogniser are not reset at the end, so speech that starts as the assistant
-        falls silent carries on into the next `listen` whole.
+        falls silent carries on into the next `listen` whole. Words begun within CONTINUE_SECONDS
+        of the end of the turn this speech answers are marked as going on with that turn.
         """
         self._stream.policy = OverSpeech(self.silence, complete=self._complete)
         self._expect(())
@@ -172,6 +178,8 @@ class SpokenInput:
             if heard is not None:
                 if not cut_on and isinstance(heard, Heard):  # words only at the final decode still cut
                     on_speech()
+                if isinstance(heard, Heard) and heard.text and self._gap is not None and self._gap <= CONTINUE_SECONDS:
+                    return replace(heard, continues=True)
                 return heard
             if not cut_on and self._stream.in_utterance and (words := self.recognizer.partial()):
                 cut_on = words
@@ -218,6 +226,7 @@ class SpokenInput:
 
     def _utterance(self, ended: UtteranceEnded) -> Heard:
         self._observer.heard()
+        self._gap = ended.gap
         if self._on_utterance:
             self._on_utterance(Utterance(ended.transcript, ended.pcm))
         transcript = ended.transcript

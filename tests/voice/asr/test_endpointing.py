@@ -5,7 +5,7 @@ import pytest
 
 from synthetic_sound import RATE, sound
 from voice.asr.endpointing import (COMPLETE_FACTOR, CONTINUES, MID_PHRASE_FACTOR, PAUSE_SECONDS, PRE_ROLL_SECONDS,
-                                    Endpointer, Event, TurnPolicy)
+                                    START_WINDOW, Endpointer, Event, TurnPolicy)
 
 FRAME = 0.03  # the endpointer judges 30 ms frames
 SLACK = 0.1  # seconds an edge may be found late: a voiced run of two frames, plus a frame
@@ -152,3 +152,20 @@ def test_words_are_asked_for_only_when_a_pause_may_end_the_turn() -> None:
     for _ in endpointer.feed(pcm, lambda: asked.append(1) or ("my knee",)):
         pass
     assert 1 <= len(asked) <= 2
+
+
+def test_each_utterance_knows_how_long_after_the_one_before_it_began() -> None:
+    endpointer = Endpointer(TurnPolicy(0.5))
+    gaps = []
+    pcm = sound([("quiet", 0.5), ("voice", 0.5), ("quiet", 1.3), ("voice", 0.5), ("quiet", 3.0), ("voice", 0.5),
+                 ("quiet", 1.0)])
+    frame = endpointer._frame_bytes
+    for offset in range(0, len(pcm) - frame + 1, frame):
+        gaps += [endpointer.gap for step in endpointer.feed(pcm[offset:offset + frame]) if step.event == Event.ENDED]
+    assert gaps[0] is None
+    # From the end of the turn (the burst, then its pause: 1.5 s) to the start window in which the
+    # next burst was found (up to START_WINDOW before it, at 2.3 s).
+    assert 2.3 - 1.5 - SLACK - START_WINDOW <= gaps[1] <= 2.3 - 1.5
+    assert gaps[2] > 2.0
+    endpointer.reset()
+    assert endpointer.gap is None

@@ -805,3 +805,63 @@ def test_politeness_is_understood_not_read_back(text):
     talk = answered()
     actions, _ = talk.hear(text)
     assert say_of(actions).sentences == (load_prompts().polite,)
+
+
+# --- a pause mid-sentence taken for the end of the turn -------------------------------------------
+
+def replying_to_half() -> Talk:
+    """The turn ended at a pause mid-sentence; the reply to its first half is playing."""
+    talk = ready()
+    assert say_of(talk.send(Heard("pain at the front of my"))).sentences == ("I cover knee and leg pain.",)
+    assert talk.d.speaking
+    talk.send(SpeechCut(started=0))
+    return talk
+
+
+def test_the_rest_of_a_sentence_said_over_the_reply_to_its_first_half_is_answered_with_it():
+    talk = replying_to_half()
+    before = person(talk.d)
+    actions = talk.send(Heard("knee", continues=True))
+    assert actions[0] == StopSpeaking()
+    assert say_of(actions).sentences[-1] == "ANSWER pain at the front of my knee"
+    assert talk.knowledge.understood[-1] == "pain at the front of my knee"
+    assert person(talk.d) != before and talk.d.speaking
+
+
+def test_the_whole_sentence_is_answered_as_if_its_first_half_had_never_been():
+    """A reply that changed the conversation (here a read-back question) is taken back whole."""
+    talk = ready()
+    talk.send(Heard("my zebra knee", confidence=UNSURE))
+    assert talk.d.state == State.CONFIRMING
+    talk.send(SpeechCut(started=0))
+    actions = talk.send(Heard("and my calf hurts", continues=True))
+    assert talk.knowledge.understood[-1] == "my zebra knee and my calf hurts"
+    assert talk.d.state != State.CONFIRMING and say_of(actions) is not None
+
+
+def test_a_command_said_just_after_the_turn_ended_is_a_command():
+    talk = replying_to_half()
+    actions = talk.send(Heard("stop", continues=True))
+    assert actions[0] == StopSpeaking() and say_of(actions) is None
+    assert "stop" not in " ".join(talk.knowledge.understood)
+
+
+def test_words_after_the_reply_has_ended_are_a_turn_of_their_own():
+    talk = replying_to_half()
+    talk.send(SpeechDone())
+    talk.send(Heard("knee", continues=True))
+    assert talk.knowledge.understood[-1] == "knee"
+
+
+def test_two_parts_heard_as_one_keep_every_guess_at_each():
+    from voice.asr.recognizer import Alternative
+
+    first = Heard("pain the limit", 0.5, (Alternative("pain below the", -0.1), Alternative("pain the limb", -0.3),
+                                          Alternative("pain bellow the", generic=True)))
+    rest = Heard("kneecap", 1.0, (Alternative("knee cap", -0.2), Alternative("knee cap", generic=True)))
+    whole = first.joined(rest)
+    assert whole.text == "pain the limit kneecap" and not whole.continues
+    assert whole.confidence == pytest.approx((0.5 * 3 + 1.0) / 4)
+    assert [a.text for a in whole.alternatives] == ["pain below the kneecap", "pain the limit knee cap",
+                                                    "pain the limb kneecap", "pain bellow the knee cap"]
+    assert [a.generic for a in whole.alternatives] == [False, False, False, True]

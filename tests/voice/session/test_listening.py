@@ -218,3 +218,22 @@ def test_a_description_begun_over_the_speech_keeps_its_pauses(recognizer):
         heard = SpokenInput(source, recognizer, live=False).listen_during(lambda: source.seconds < speech_ends,
                                                                          lambda: None)
         assert isinstance(heard, Heard) and "calf" in heard.text, (speech_ends, heard)
+
+
+def test_words_over_the_reply_begun_soon_after_the_turn_ended_go_on_with_it(recognizer):
+    """A pause mid-sentence longer than the endpointer waits ends the turn; the rest, said over the
+    reply, is marked as going on with it, unless it came well after the turn ended."""
+    from paths import AUDIO
+    from voice.audio.wavfile import read_wav
+    from voice.session.listening import CONTINUE_SECONDS
+
+    pcm = read_wav(AUDIO / "clean" / "c01.wav")[1]  # "my knee hurts and | the pain goes down into my calf"
+    cut = int(1.24 * 16000) * 2
+    held = 0.5 * MID_PHRASE_FACTOR  # what a pause after "and" ends the turn after
+    for pause, continues in ((held + CONTINUE_SECONDS / 2, True), (held + CONTINUE_SECONDS + 1.0, False)):
+        source = Pcm(pcm[:cut] + bytes(int(pause * 16000) * 2) + pcm[cut:] + bytes(16000))
+        listening = SpokenInput(source, recognizer, live=True, echo_cancelled=lambda: True)
+        first = listening.listen(Listen(Expect.DESCRIPTION, 8.0), lambda seconds: False)
+        rest = listening.listen_during(lambda: True, lambda: None)
+        assert isinstance(first, Heard) and "calf" not in first.text and not first.continues, (pause, first)
+        assert isinstance(rest, Heard) and "calf" in rest.text and rest.continues == continues, (pause, rest)
