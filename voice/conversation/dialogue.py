@@ -25,7 +25,7 @@ from typing import Protocol
 from knowledge.model import Domain, KnowledgeBase, Match, Reply
 from knowledge.understanding import MIN_CONFIDENCE, Understanding
 from voice.conversation import follow_up
-from voice.conversation.commands import SHORT_REQUEST_WORDS, Command, find_command
+from voice.conversation.commands import SHORT_REQUEST_WORDS, Command
 from voice.conversation.events import (Action, Event, Exit, Expect, Heard, Idle, Kind, Listen, NoInput, SpeechCut,
                                        SpeechDone, Start, StopKey, StopSpeaking)
 from voice.conversation.prompts import Prompts, load_prompts
@@ -138,7 +138,7 @@ class Dialogue(YesNo):
         return self._say(tuple(s for s in sentences if s), Kind.PROMPT, self._listen_here(quiet=number == 2))
 
     def _heard(self, heard: Heard) -> list[Action]:
-        if heard.continues and self.speaking and self._replying_to and find_command(heard.text) is None:
+        if heard.continues and self.speaking and self._replying_to:
             return self._carried_on(*self._replying_to, heard)
         self._replying_to = None if heard.typed else (heard, self._session.copy())
         session = self._session
@@ -165,7 +165,7 @@ class Dialogue(YesNo):
 
     def _carried_on(self, first: Heard, before: Session, rest: Heard) -> list[Action]:
         """The person had only paused mid-sentence, and went on over the reply to its first part:
-        answer the whole instead, as if that reply had never begun (a command said then is a command).
+        answer the whole instead, as if that reply had never begun.
 
         A pause after a word the recogniser misheard ends the turn ("pain below the | kneecap",
         heard "pain the limit"): the bench's paused fixtures were cut off in 2 to 4 of 42 runs, and

@@ -24,7 +24,7 @@ class Heard:
 
     `typed` is true for a line typed on a keyboard: it is exactly what the person meant.
     `continues`: heard over the reply to the utterance before, begun so soon after that one ended
-    that the person had only paused mid-sentence (see `joined`).
+    that the person had only paused mid-sentence (see `joined`); never a command.
     """
 
     text: str

@@ -41,9 +41,11 @@ class Captions:
         self._terminal = stream.isatty()
         self._transcript = transcript
 
-    def heard(self, text: str, typed: bool = False) -> None:
-        """What the person said; a voice with no words made out in it is shown as such."""
-        self._line("You", text or ("(nothing typed)" if typed else "(words not made out)"), _PERSON)
+    def heard(self, text: str, typed: bool = False, continues: bool = False) -> None:
+        """What the person said; a voice with no words made out in it is shown as such, and words
+        heard as going on with what they said before begin with an ellipsis."""
+        shown = text or ("(nothing typed)" if typed else "(words not made out)")
+        self._line("You", f"... {shown}" if continues and text else shown, _PERSON)
 
     def said(self, sentences: tuple[str, ...] | list[str]) -> None:
         self._line("Assistant", " ".join(sentences), _ASSISTANT)

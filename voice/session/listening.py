@@ -17,7 +17,7 @@ from voice.asr.utterances import TurnEvent, UtteranceEnded, UtteranceStream
 from voice.audio.echo_cancel import ResidualEchoGate
 from voice.audio.format import AudioSource, SAMPLE_RATE
 from voice.audio.noise_floor import NoiseFloor
-from voice.conversation.commands import SHORT_REQUEST_WORDS
+from voice.conversation.commands import SHORT_REQUEST_WORDS, find_command
 from voice.conversation.events import Expect, Heard, Listen, NoInput
 from voice.session.observer import SessionObserver, Unobserved
 
@@ -168,7 +168,8 @@ class SpokenInput:
         the answer to its end). The
         endpointer and recogniser are not reset at the end, so speech that starts as the assistant
         falls silent carries on into the next `listen` whole. Words begun within CONTINUE_SECONDS
-        of the end of the turn this speech answers are marked as going on with that turn.
+        of the end of the turn this speech answers are marked as going on with that turn, unless
+        they are a command.
         """
         self._stream.policy = OverSpeech(self.silence, complete=self._complete)
         self._expect(())
@@ -178,7 +179,7 @@ class SpokenInput:
             if heard is not None:
                 if not cut_on and isinstance(heard, Heard):  # words only at the final decode still cut
                     on_speech()
-                if isinstance(heard, Heard) and heard.text and self._gap is not None and self._gap <= CONTINUE_SECONDS:
+                if isinstance(heard, Heard) and self._goes_on(heard):
                     return replace(heard, continues=True)
                 return heard
             if not cut_on and self._stream.in_utterance and (words := self.recognizer.partial()):
@@ -186,6 +187,11 @@ class SpokenInput:
                 on_speech()
             if not self._stream.in_utterance and not playing():
                 return Heard(cut_on, UNSURE_CUT) if cut_on else None
+
+    def _goes_on(self, heard: Heard) -> bool:
+        """Words begun so soon after the last turn ended that they go on with it; a command never does."""
+        return bool(heard.text) and self._gap is not None and self._gap <= CONTINUE_SECONDS and \
+            find_command(heard.text) is None
 
     def _expect(self, answers: tuple[str, ...]) -> None:
         """Tell the recogniser which answers the question offers, when it can listen for them."""

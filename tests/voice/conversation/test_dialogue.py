@@ -839,13 +839,6 @@ def test_the_whole_sentence_is_answered_as_if_its_first_half_had_never_been():
     assert talk.d.state != State.CONFIRMING and say_of(actions) is not None
 
 
-def test_a_command_said_just_after_the_turn_ended_is_a_command():
-    talk = replying_to_half()
-    actions = talk.send(Heard("stop", continues=True))
-    assert actions[0] == StopSpeaking() and say_of(actions) is None
-    assert "stop" not in " ".join(talk.knowledge.understood)
-
-
 def test_words_after_the_reply_has_ended_are_a_turn_of_their_own():
     talk = replying_to_half()
     talk.send(SpeechDone())

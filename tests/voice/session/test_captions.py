@@ -139,3 +139,11 @@ def test_the_transcript_gets_each_caption_whole_and_plain():
     written = []
     Captions(io.StringIO(), large=True, transcript=written.append).said(("Hello.", ANSWER))
     assert written == [f"Assistant: Hello. {ANSWER}"]
+
+
+def test_words_heard_as_going_on_with_the_last_begin_with_an_ellipsis():
+    out = io.StringIO()
+    captions = Captions(out)
+    captions.heard("and my calf", continues=True)
+    captions.heard("", continues=True)
+    assert out.getvalue().splitlines() == ["You: ... and my calf", "You: (words not made out)"]

@@ -237,3 +237,16 @@ def test_words_over_the_reply_begun_soon_after_the_turn_ended_go_on_with_it(reco
         rest = listening.listen_during(lambda: True, lambda: None)
         assert isinstance(first, Heard) and "calf" not in first.text and not first.continues, (pause, first)
         assert isinstance(rest, Heard) and "calf" in rest.text and rest.continues == continues, (pause, rest)
+
+
+def test_a_command_said_just_after_the_turn_ended_is_a_command():
+    from paths import AUDIO
+    from voice.audio.wavfile import read_wav
+
+    voice = read_wav(AUDIO / "clean" / "k04.wav")[1]
+    for text, continues in (("stop", False), ("my calf", True)):
+        source = Pcm(bytes(16000) + voice + bytes(16000) + voice + bytes(32000))
+        listening = SpokenInput(source, Scripted(text), live=False)
+        listening.listen(Listen(Expect.DESCRIPTION, 8.0), lambda seconds: False)
+        rest = listening.listen_during(lambda: True, lambda: None)
+        assert isinstance(rest, Heard) and rest.continues == continues, (text, rest)

@@ -276,6 +276,19 @@ def test_stop_said_over_the_answer_ends_it_and_listens():
     assert len(speaker.said) == 2  # greeting, answer (cut); nothing said after "stop"
 
 
+def test_the_rest_of_a_sentence_said_over_the_reply_to_its_first_half_is_answered_with_it():
+    """A warning sign split by a pause that ended the turn: the real dialogue and knowledge advise it
+    once the rest goes on with the first half (alone, "weight on my leg" gets "Where in your leg?"),
+    and the captions show the rest as going on."""
+    for going_on in (True, False):
+        rest = Heard("weight on my leg", continues=going_on)
+        bot, speaker, out = duplex_assistant(DuplexInput([None, rest], Heard("i fell and now i can't put any")))
+        bot.run()
+        assert speaker.stops >= 1
+        assert ("You: ... weight on my leg" in out.getvalue()) == going_on
+        assert speaker.said[-1][0].startswith("Important") == going_on, speaker.said[-1]
+
+
 class CutSpeaker(StoppableSpeaker):
     """Every speech is cut once its first sentence has begun."""
 
