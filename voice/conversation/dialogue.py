@@ -246,9 +246,18 @@ class Dialogue(YesNo):
         return self._place_unclear()
 
     def _on_sign(self, utterance: Utterance) -> list[Action]:
+        """They said yes to the safety check: a sign in any reading of their answer is the one they have.
+
+        A sign only another guess or a flipped word holds ("my foot does not numb" alone reads as
+        "my foot does numb") is advised, not asked about: they have already said yes, and the
+        overview of all the signs, kept for an answer that names none, does not say which applies.
+        """
         understood = utterance.understanding
-        found = understood.match if understood and not understood.unsure else None
-        return self._sign_named(found if found and found.warnings else None)
+        if understood is None:
+            return self._sign_named(None)
+        known = set(self._warning_ids)  # what the other readings hold may be an emergency, asked about elsewhere
+        signs = tuple(dict.fromkeys(s for s in (*understood.match.warnings, *understood.confirm) if s in known))
+        return self._sign_named(replace(understood.match, warnings=signs) if signs else None)
 
     # --- descriptions -----------------------------------------------------------------------
 

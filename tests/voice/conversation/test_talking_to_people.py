@@ -264,6 +264,19 @@ def test_guided_yes_to_the_safety_check_asks_which_sign_and_advises_it():
     assert advice("swelling_redness_warmth") in say.sentences
 
 
+@pytest.mark.parametrize("heard, alternatives", [("my foot does not numb", ()),
+                                                  ("my foot is fine", ("my foot has gone numb",))])
+def test_a_sign_in_any_reading_of_the_answer_to_which_one_is_advised(heard, alternatives):
+    """They said yes to the safety check: a "not" the recogniser put in, or a sign only another guess
+    holds, still names the one they have."""
+    person = Person()
+    person.hear("my kneecap aches when i climb stairs")
+    assert person.hear("yes").kind == "which"
+    say = person.hear(heard, 0.6, alternatives=alternatives)
+    assert advice("numbness_tingling_weakness") in say.sentences
+    assert say.sentences[:len(warnings_overview(KB).sentences)] != warnings_overview(KB).sentences
+
+
 @pytest.mark.parametrize("sign", [w.id for w in KB.warnings])
 def test_each_sign_named_as_the_which_question_lists_it_is_advised(sign):
     person = Person()
