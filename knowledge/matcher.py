@@ -103,6 +103,7 @@ class Matcher:
         location_hits = places if placed else []
         locations = _ordered({h.phrase.owner for h in location_hits}, [loc.id for loc in kb.locations])
         warnings = _warnings(hits, index, kb)
+        negated = [w for w in _warnings(_drop_exceptions(found), index, kb) if w not in warnings]
         area_positions = [i for i, s in enumerate(stems) if s in index.area_words and _area_in_context(stems, i)]
         about_area = bool(locations or area_positions)
         names_topic = any(h.phrase.role == "topic" for h in hits)
@@ -118,7 +119,7 @@ class Matcher:
         return Match(text=text, topics=_score_topics(hits, locations, index, home), locations=tuple(locations),
                      warnings=tuple(warnings), about_area=about_area or names_topic, emergency=emergency,
                      other_part=other_part,
-                     says_what=symptom or bool(warnings) or _names_what(hits))
+                     says_what=symptom or bool(warnings) or _names_what(hits), negated_warnings=tuple(negated))
 
 
 def _names_what(hits: list[_Hit]) -> bool:

@@ -191,6 +191,7 @@ class Match:
     emergency: str | None = None  # an Emergency id: call for help now, whatever else was said
     other_part: bool = False  # names a body part outside the area (the pack's other_body_parts)
     says_what: bool = False  # names a symptom, a topic's cue or a warning sign, not only a place
+    negated_warnings: tuple[str, ...] = ()  # signs named only with a "no" or "not" ("no swelling"): not raised
 
 
 @dataclass(frozen=True)

@@ -101,7 +101,14 @@ def test_negation_scope_ends_at_but():
 
 
 def test_negated_sign_beside_a_real_one():
-    assert match("no numbness but i can't put any weight on my leg").warnings == ("cannot_bear_weight",)
+    found = match("no numbness but i can't put any weight on my leg")
+    assert found.warnings == ("cannot_bear_weight",) and found.negated_warnings == ("numbness_tingling_weakness",)
+
+
+@pytest.mark.parametrize("text", ["my foot does not numb", "it isn't warm and my knee aches", "my leg is not numb"])
+def test_a_sign_named_with_a_not_is_reported_apart_and_never_raised(text):
+    found = match(text)
+    assert found.negated_warnings and not found.warnings
 
 
 def test_several_warnings_at_once_urgent_first():

@@ -246,17 +246,19 @@ class Dialogue(YesNo):
         return self._place_unclear()
 
     def _on_sign(self, utterance: Utterance) -> list[Action]:
-        """They said yes to the safety check: a sign in any reading of their answer is the one they have.
+        """They said yes to the safety check: a sign their answer names at all is the one they have.
 
-        A sign only another guess or a flipped word holds ("my foot does not numb" alone reads as
-        "my foot does numb") is advised, not asked about: they have already said yes, and the
-        overview of all the signs, kept for an answer that names none, does not say which applies.
+        A sign named with a "not", or held only by another guess or a flipped word, is advised, not
+        asked about: they have already said yes, and the overview of all the signs, kept for an
+        answer that names none, does not say which applies. The "not" is the recogniser's ("my foot
+        has gone numb" heard "my foot does not numb" in all 9 of its guesses, tune sessions).
         """
         understood = utterance.understanding
         if understood is None:
             return self._sign_named(None)
         known = set(self._warning_ids)  # what the other readings hold may be an emergency, asked about elsewhere
-        signs = tuple(dict.fromkeys(s for s in (*understood.match.warnings, *understood.confirm) if s in known))
+        named = (*understood.match.warnings, *understood.confirm, *understood.match.negated_warnings)
+        signs = tuple(dict.fromkeys(s for s in named if s in known))
         return self._sign_named(replace(understood.match, warnings=signs) if signs else None)
 
     # --- descriptions -----------------------------------------------------------------------
