@@ -212,8 +212,17 @@ class VirtualAudio:
             recording.samples = np.frombuffer(data[: len(data) // 4 * 4], dtype="<f4").copy()
 
 
+@pytest.fixture
+def virtual_audio(audio_daemon: VirtualAudio) -> Iterator[VirtualAudio]:
+    """The session's daemon, started again after a test that stopped it and failed before it
+    restarted it, so that one failure does not fail every live-audio test after it."""
+    yield audio_daemon
+    if not audio_daemon.is_running():
+        audio_daemon.start_daemon()
+
+
 @pytest.fixture(scope="session")
-def virtual_audio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualAudio]:
+def audio_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtualAudio]:
     """A running private PulseAudio daemon whose mic and speaker are this session's defaults."""
     missing = [tool for tool in ("pulseaudio", "pactl", "paplay", "parec") if shutil.which(tool) is None]
     if "pulseaudio" in missing:

@@ -532,6 +532,16 @@ class Session:
     def run(self) -> Run:
         return Run(self.process.returncode or 0, "".join(self.output), "")
 
+    def interrupt(self) -> str:
+        """Ctrl-C, and what it wrote to stderr; a session that does not end is killed, and fails."""
+        self.process.send_signal(2)
+        try:
+            return self.process.communicate(timeout=30)[1]
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            errors = self.process.communicate()[1]
+            raise AssertionError(f"Ctrl-C did not end the session:\n{self.run.stdout}\n{errors[-3000:]}") from None
+
     def wait_for(self, wanted: Callable[[list[str]], bool], timeout: float = 90.0) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and self.process.poll() is None:
@@ -569,8 +579,7 @@ def test_microphone_vanishing_mid_utterance_is_told_and_recovered(virtual_audio)
                 break
         assert session.process.poll() is None, "the session ended"
     finally:
-        session.process.send_signal(2)
-        _, errors = session.process.communicate(timeout=30)
+        errors = session.interrupt()
     lines = session.run.lines
     assert MIC_GONE in lines and lines.index(MIC_GONE) < lines.index(STILL_WAITING) < lines.index(MIC_BACK)
     heard = [line for line in after_recovery(lines) if line.startswith("You: ") and "stairs" in line]
@@ -636,7 +645,6 @@ def test_ctrl_c_while_speaking_ends_cleanly(virtual_audio):
         session = Session()
         assert session.wait_for(lambda lines: GREETING in lines), session.run.stdout
         time.sleep(0.5)  # pacing only: the greeting is being spoken
-        session.process.send_signal(2)
-        _, errors = session.process.communicate(timeout=30)
+        errors = session.interrupt()
         assert session.process.returncode == 130, errors[-2000:]
         assert errors.strip().splitlines()[-1] == "Goodbye."

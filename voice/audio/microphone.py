@@ -1,19 +1,26 @@
-"""The microphone as an `AudioSource`: 16 kHz mono int16 through sounddevice, never blocking PortAudio."""
+"""The microphone as an `AudioSource`: 16 kHz mono int16 through sounddevice, in a process of its own."""
 from __future__ import annotations
 
 import queue
+import subprocess
+import sys
+import threading
 import time
-from typing import Any
 
-from voice.audio.devices import Device, DeviceInfo, find_device, refresh_devices, sounddevice_module, stream_error
+from voice.audio.capture import AUDIO, FAILED, READY, read_record
+from voice.audio.devices import Device, DeviceInfo, find_device, refresh_devices
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
 from voice.errors import VoiceError
+
+
+START_TIMEOUT = 10.0  # the capture process starts in about 0.1 s; a sound server that hangs gets this long
 
 
 class MicrophoneSource:
     """An AudioSource recording 16 kHz mono int16 from a microphone.
 
-    PortAudio's callback fills a bounded queue; when the consumer falls behind, the oldest
+    The stream runs in a child process (`voice.audio.capture`, which says why); a thread here
+    moves its blocks into a bounded queue. When the consumer falls behind, the oldest
     audio is dropped (counted in `dropped_frames`) so memory never grows. Each block keeps the
     time it was captured, so audio heard during a given span (the assistant's own speech, when
     no echo canceller runs) can be skipped by time rather than by counting frames, which would
@@ -35,35 +42,46 @@ class MicrophoneSource:
         self._pending = bytearray()
         self._ignore_before = 0.0
         self._read_timeout = read_timeout
-        self._stream: Any = None
+        self._child: subprocess.Popen[bytes] | None = None
+        self._reader: threading.Thread | None = None
         self._closed = False
         self.dropped_frames = 0
         self.device_info = self._open()
 
     def _open(self) -> DeviceInfo:
-        sd = sounddevice_module()
         info = find_device(self._device, "input")
+        child = subprocess.Popen(
+            [sys.executable, "-m", "voice.audio.capture", str(info.index), str(SAMPLE_RATE), str(self._block_frames)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,  # PortAudio's ALSA chatter
+        )
+        first: queue.Queue[tuple[bytes, float, bytes] | None] = queue.Queue(maxsize=1)
+        reader = threading.Thread(target=self._receive, args=(child, first), daemon=True)
+        reader.start()
         try:
-            stream = sd.RawInputStream(
-                samplerate=SAMPLE_RATE,
-                channels=1,
-                dtype="int16",
-                blocksize=self._block_frames,
-                device=info.index,
-                callback=self._on_audio,
-            )
-        except sd.PortAudioError as exc:
-            raise stream_error(exc, "microphone") from exc
-        try:
-            stream.start()
-        except sd.PortAudioError as exc:
-            stream.close(ignore_errors=True)
-            raise stream_error(exc, "microphone") from exc
-        self._stream = stream
+            started = first.get(timeout=START_TIMEOUT)
+        except queue.Empty:
+            started = None
+        if started is None or started[0] != READY:
+            _end(child, reader)
+            if started is not None and started[0] == FAILED:
+                raise VoiceError(started[2].decode(errors="replace"))
+            raise VoiceError("the microphone did not start: reconnect it and check the sound server (PulseAudio/PipeWire) is running")
+        self._child, self._reader = child, reader
         return info
 
-    def _on_audio(self, data: Any, frames: int, time_info: Any, status: Any) -> None:
-        block = (time.monotonic() - frames / SAMPLE_RATE, bytes(data))
+    def _receive(self, child: subprocess.Popen[bytes], first: queue.Queue[tuple[bytes, float, bytes] | None]) -> None:
+        """The reader thread: the child's first record to `first`, then its audio into the queue."""
+        assert child.stdout is not None
+        record = read_record(child.stdout)
+        first.put(record)
+        if record is None or record[0] != READY:
+            return
+        while (record := read_record(child.stdout)) is not None:
+            if record[0] == AUDIO:
+                self._on_audio(record[1], record[2])
+
+    def _on_audio(self, captured: float, data: bytes) -> None:
+        block = (captured, data)
         try:
             self._queue.put_nowait(block)
         except queue.Full:
@@ -94,16 +112,16 @@ class MicrophoneSource:
         wanted = frames * SAMPLE_WIDTH
         deadline = time.monotonic() + self._read_timeout
         while len(self._pending) < wanted:
-            stream = self._stream
+            child = self._child
             remaining = deadline - time.monotonic()
-            if stream is None or remaining <= 0:
+            if child is None or remaining <= 0:
                 break
             try:
                 self._take(min(remaining, 0.05))
             except queue.Empty:
-                if not stream.active and self._queue.empty():
+                if child.poll() is not None and self._queue.empty():
                     break
-        if self._stream is None and not self._pending:
+        if self._child is None and not self._pending:
             if self._closed:
                 return b""
             raise VoiceError(
@@ -128,10 +146,9 @@ class MicrophoneSource:
         self.device_info = self._open()
 
     def _close_stream(self) -> None:
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            stream.abort(ignore_errors=True)
-            stream.close(ignore_errors=True)
+        child, self._child = self._child, None
+        if child is not None and self._reader is not None:
+            _end(child, self._reader)
 
     def close(self) -> None:
         self._closed = True
@@ -143,3 +160,14 @@ class MicrophoneSource:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def _end(child: subprocess.Popen[bytes], reader: threading.Thread) -> None:
+    """Kill the capture process (a wedged PortAudio cannot ignore that, and the OS frees the
+    device), and wait for its reader to see the end, so no old audio follows a reopen."""
+    child.kill()
+    child.wait()
+    reader.join()
+    for pipe in (child.stdin, child.stdout):
+        if pipe is not None:
+            pipe.close()

@@ -1,6 +1,8 @@
 """Real capture and playback through sounddevice over the private PulseAudio daemon."""
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -173,6 +175,45 @@ def test_unplugged_devices_give_messages_and_can_be_reopened(virtual_audio, espe
     assert len(mic.read(1600)) == 3200
     mic.close()
     assert mic.read(1600) == b""
+
+
+@audio
+def test_a_wedged_capture_is_told_and_replaced_without_waiting_on_it(virtual_audio, spoken):
+    """PortAudio 19.6 can loop for ever when the sound server stops mid-capture; a frozen capture
+    process stands in for it: it never exits and never sends audio again."""
+    path, reference = spoken
+    mic = MicrophoneSource(read_timeout=0.5)
+    try:
+        assert mic.read(1600)
+        wedged = mic._child
+        os.kill(wedged.pid, signal.SIGSTOP)
+        with pytest.raises(VoiceError, match="microphone stopped sending audio"):
+            for _ in range(1000):
+                mic.read(1600)
+        started = time.monotonic()
+        mic.reopen()
+        assert time.monotonic() - started < 10  # safety bound only: the reopen does not wait on the wedged one
+        assert wedged.poll() is not None and mic._child.pid != wedged.pid
+        virtual_audio.feed_mic(path)
+        recorded = np.frombuffer(mic.read(len(reference) + 8000), dtype="<i2") / 32768.0
+        assert correlation_after_alignment(reference, recorded) > 0.9
+    finally:
+        mic.close()
+    assert mic.read(1600) == b""
+
+
+@audio
+def test_the_capture_process_ends_with_the_program(virtual_audio):
+    program = subprocess.Popen(
+        [sys.executable, "-c", "from voice.audio.microphone import MicrophoneSource; import os, sys; "
+         "mic = MicrophoneSource(); print(mic._child.pid, flush=True); os._exit(0)"],
+        stdout=subprocess.PIPE, text=True)
+    child = int(program.stdout.readline())
+    program.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
 
 
 def test_missing_portaudio_is_explained(tmp_path, monkeypatch):
