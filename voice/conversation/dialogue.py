@@ -140,10 +140,13 @@ class Dialogue(YesNo):
     def _heard(self, heard: Heard) -> list[Action]:
         if heard.continues and self.speaking and self._replying_to:
             return self._carried_on(*self._replying_to, heard)
-        self._replying_to = None if heard.typed else (heard, self._session.copy())
+        before = self._session.copy()
         session = self._session
         utterance = classify(heard, self._listen_here().expect, self._understand, reading=self._reading(),
                              min_confidence=self._min_confidence)
+        # Only a description can stop mid-sentence: a yes, a no or a command is whole, and what follows
+        # it is a turn of its own ("no", then 1.5 s later "and my calf feels tight too", seen live).
+        self._replying_to = (heard, before) if utterance.kind == Said.DESCRIPTION and not heard.typed else None
         if utterance.kind == Said.EMPTY:  # over speech: a voice with no words made out just stops it
             return self._interrupt() if self.speaking else self._no_input()
         interrupted: list[Action] = []

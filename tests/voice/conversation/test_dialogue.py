@@ -839,6 +839,15 @@ def test_the_whole_sentence_is_answered_as_if_its_first_half_had_never_been():
     assert talk.d.state != State.CONFIRMING and say_of(actions) is not None
 
 
+def test_what_follows_a_command_is_a_turn_of_its_own():
+    """Only a description stops mid-sentence (a yes or a no is read the same whether joined or not)."""
+    talk = answered()
+    assert say_of(talk.send(Heard("tell me more"))) is not None and talk.d.speaking
+    talk.send(SpeechCut(started=0))
+    talk.send(Heard("and my calf hurts", continues=True))
+    assert talk.knowledge.understood[-1] == "and my calf hurts"
+
+
 def test_words_after_the_reply_has_ended_are_a_turn_of_their_own():
     talk = replying_to_half()
     talk.send(SpeechDone())
