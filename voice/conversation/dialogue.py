@@ -137,8 +137,13 @@ class Dialogue(YesNo):
                           for s in steps[min(number, len(steps) - 1)])
         return self._say(tuple(s for s in sentences if s), Kind.PROMPT, self._listen_here(quiet=number == 2))
 
+    def joins(self, heard: Heard) -> bool:
+        """Whether `heard` will be taken as the rest of the description the reply answers (its
+        caption then says so)."""
+        return heard.continues and self.speaking and self._replying_to is not None
+
     def _heard(self, heard: Heard) -> list[Action]:
-        if heard.continues and self.speaking and self._replying_to:
+        if self.joins(heard) and self._replying_to:
             return self._carried_on(*self._replying_to, heard)
         before = self._session.copy()
         session = self._session

@@ -126,7 +126,7 @@ class Assistant:
         if spoken.error:
             self.captions.note(f"Speech output failed ({spoken.error}); the text above is what I said.")
         if isinstance(heard, Heard):
-            self.captions.heard(printable(heard.text), heard.typed, heard.continues)
+            self.captions.heard(printable(heard.text), heard.typed, self.dialogue.joins(heard))
             return [SpeechCut(spoken.started), heard]  # their turn: the dialogue ends the speech it was in
         if self._stop_pressed:
             self._stop_pressed = False

@@ -289,6 +289,15 @@ def test_the_rest_of_a_sentence_said_over_the_reply_to_its_first_half_is_answere
         assert speaker.said[-1][0].startswith("Important") == going_on, speaker.said[-1]
 
 
+def test_what_goes_on_after_a_command_is_captioned_as_a_turn_of_its_own():
+    """The caption's "..." says the words were joined; after "tell me more" they are not."""
+    more_then_rest = DuplexInput([None, Heard("tell me more"), Heard("and my calf hurts", continues=True)],
+                                 Heard("my kneecap aches on stairs"))
+    bot, _, out = duplex_assistant(more_then_rest)
+    bot.run()
+    assert "You: and my calf hurts" in out.getvalue() and "..." not in out.getvalue().split("You: tell me more")[1]
+
+
 class CutSpeaker(StoppableSpeaker):
     """Every speech is cut once its first sentence has begun."""
 
