@@ -67,7 +67,7 @@ def capture(device: int, sample_rate: int, block_frames: int, out: int) -> int:
     threading.Thread(target=_exit_when_orphaned, daemon=True).start()
     while True:
         try:
-            moment, block = blocks.get(timeout=0.5)
+            moment, block = blocks.get(timeout=0.1)
         except queue.Empty:
             if not stream.active:
                 return 2  # the stream died: the parent sees the end and reopens
