@@ -90,4 +90,4 @@ def test_from_a_recording_the_next_person_is_greeted_afresh_and_logged_apart(tmp
     assert "Runner's knee" not in after
     folders = sorted(logs.iterdir())
     assert [len(list(folder.glob("utterance-*.wav"))) for folder in folders] == [1, 1]
-    assert (folders[1] / "utterance-001.txt").read_text() == "say that again\n"
+    assert (folders[1] / "utterance-001.txt").read_text().splitlines()[0] == "say that again"

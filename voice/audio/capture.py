@@ -24,6 +24,7 @@ from typing import Any, BinaryIO
 
 HEADER = struct.Struct("<cdI")
 READY, FAILED, AUDIO = b"R", b"F", b"A"
+BACKLOG_BLOCKS = 500  # blocks held here while the pipe is full: 10 s of 20 ms blocks, then dropped
 
 
 def write_record(out: int, kind: bytes, moment: float, payload: bytes = b"") -> None:
@@ -47,10 +48,13 @@ def capture(device: int, sample_rate: int, block_frames: int, out: int) -> int:
     from voice.audio.devices import sounddevice_module, stream_error
     from voice.errors import VoiceError
 
-    blocks: queue.Queue[tuple[float, bytes]] = queue.Queue()
+    blocks: queue.Queue[tuple[float, bytes]] = queue.Queue(maxsize=BACKLOG_BLOCKS)
 
     def on_audio(data: Any, frames: int, time_info: Any, status: Any) -> None:
-        blocks.put((time.monotonic() - frames / sample_rate, bytes(data)))
+        try:
+            blocks.put_nowait((time.monotonic() - frames / sample_rate, bytes(data)))
+        except queue.Full:
+            pass  # the assistant stopped reading the pipe: it keeps the newest audio in its own queue
 
     try:
         sd = sounddevice_module()

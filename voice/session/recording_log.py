@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from voice.audio.format import SAMPLE_RATE, SpeechAudio
+from voice.asr.recognizer import Transcript
 from voice.audio.wavfile import WavSink, private_opener
 from voice.errors import VoiceError
 from voice.session.listening import Utterance
@@ -79,7 +80,7 @@ class RecordingLog:
             with WavSink(stem.with_suffix(".wav"), private=True) as sink:
                 sink.play(SpeechAudio(utterance.pcm, SAMPLE_RATE))
             with open(stem.with_suffix(".txt"), "x", encoding="utf-8", opener=private_opener) as text:
-                text.write(utterance.transcript.text + "\n")
+                text.write(_heard(utterance.transcript))
         except (OSError, VoiceError) as error:
             self._stop(error)
 
@@ -100,6 +101,13 @@ class RecordingLog:
     def _stop(self, error: OSError | VoiceError) -> None:
         self._failed = True
         log.warning("Stopped saving the log in %s: %s", self.folder, getattr(error, "strerror", None) or error)
+
+
+def _heard(transcript: Transcript) -> str:
+    """The words on the first line; then how sure the recogniser was and its other guesses, which
+    the dialogue also weighs (an "I'm not sure I understood" to well-heard words is explained by them)."""
+    guesses = "".join(f"other guess{' (generic model)' if g.generic else ''}: {g.text}\n" for g in transcript.alternatives)
+    return f"{transcript.text}\nconfidence: {transcript.confidence:.2f}\n{guesses}"
 
 
 def _new_conversation(root: Path, started: float | None) -> Path:

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from paths import AUDIO, ROOT
-from voice.asr.recognizer import Transcript
+from voice.asr.recognizer import Alternative, Transcript
 from voice.audio.wavfile import load_wav
 from voice.errors import VoiceError
 from voice.session.listening import Utterance
@@ -34,9 +34,20 @@ def test_two_conversations_started_in_the_same_second_get_their_own_folders(tmp_
     assert (first.folder.name, second.folder.name) == (f"session-{stamp}", f"session-{stamp}-2")
     for log in (first, second):
         log.save(utterance("my knee hurts"))
-    assert (first.folder / "utterance-001.txt").read_text() == "my knee hurts\n"
+    assert (first.folder / "utterance-001.txt").read_text() == "my knee hurts\nconfidence: 1.00\n"
     assert sorted(p.name for p in second.folder.iterdir()) == ["transcript.txt", "utterance-001.txt",
                                                                "utterance-001.wav"]
+
+
+def test_what_was_heard_is_kept_with_how_sure_and_the_other_guesses(tmp_path):
+    log = RecordingLog.start(tmp_path / "log")
+    heard = Transcript("and my calves feels tight too", confidence=0.734,
+                       alternatives=(Alternative("and my calf feels tight too", -0.01),
+                                     Alternative("and my cars feel tight", 0.3, generic=True)))
+    log.save(Utterance(heard, b"\x02\x00" * 1600))
+    assert (log.folder / "utterance-001.txt").read_text().splitlines() == [
+        "and my calves feels tight too", "confidence: 0.73", "other guess: and my calf feels tight too",
+        "other guess (generic model): and my cars feel tight"]
 
 
 def test_folders_are_0700_and_files_0600(tmp_path):
@@ -65,7 +76,7 @@ def test_the_next_person_gets_a_new_folder_made_when_they_first_speak(tmp_path):
     assert sorted(tmp_path.iterdir()) == sorted([first, second]) and second != first
     assert (first / "transcript.txt").read_text() == "You: my knee hurts\nAssistant: Goodbye. Take care.\n"
     assert (second / "transcript.txt").read_text() == "You: tell me more\n"
-    assert (second / "utterance-001.txt").read_text() == "tell me more\n"
+    assert (second / "utterance-001.txt").read_text().splitlines()[0] == "tell me more"
     assert mode(second) == 0o700 and {mode(p) for p in second.iterdir()} == {0o600}
 
 
@@ -94,7 +105,7 @@ def test_two_runs_with_the_same_log_folder_keep_both_conversations(tmp_path):
     sessions = sorted(logs.iterdir())
     assert len(sessions) == 2
     for session in sessions:
-        heard = (session / "utterance-001.txt").read_text().strip()
+        heard = (session / "utterance-001.txt").read_text().splitlines()[0]
         assert "kneecap" in heard.split()
         assert f"You: {heard}" in (session / "transcript.txt").read_text().splitlines()
         assert load_wav(session / "utterance-001.wav").duration > 1.0
