@@ -26,9 +26,10 @@ class Language:
     speech: PackSpeech = PackSpeech()  # how people talk about the pack's area
 
     def words(self) -> list[str]:
-        """Every word of the phrases as a recogniser writes it ("can't", "eleven"), for a restricted vocabulary."""
-        return sorted({word for phrase in self.domain + self.commands for sentence in spoken_sentences(phrase)
-                       for word in sentence.split()})
+        """Every word of the phrases as a recogniser writes it ("can't", "eleven"), for a restricted
+        vocabulary: an emergency's words included, whatever the pack is about."""
+        return sorted({word for phrase in self.domain + self.commands + self.speech.urgent
+                       for sentence in spoken_sentences(phrase) for word in sentence.split()})
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import subprocess
 import wave
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import yaml
 
 from knowledge.evaluation import word_errors
 from knowledge.loader import load_knowledge
+from knowledge.matcher import Matcher
 from voice.conversation.commands import spoken_phrases
 from voice.asr.endpointing import TurnPolicy
 from voice.asr.recognizer import MAX_ALTERNATIVES, Recognizer, Transcript
@@ -19,6 +21,7 @@ from voice.asr.pocketsphinx_lm.build import (DomainLM, Lexicon, PackSpeech, buil
                              letter_to_sound)
 from voice.errors import VoiceError
 from voice.asr.pocketsphinx import PocketSphinxRecognizer
+from voice.audio.convert import resample, to_int16_pcm
 from paths import AUDIO
 
 CASES = yaml.safe_load((AUDIO / "cases.yaml").read_text())["cases"]
@@ -272,3 +275,44 @@ def test_commands_stand_alone_in_the_corpus_as_often_as_symptom_talk_allows() ->
     corpus = build_corpus(["tell me more", "repeat that", "osteoarthritis", "Cartilage wears down. It hurts a lot over time."])
     assert corpus.count("tell me more") == corpus.count("osteoarthritis") > 1000
     assert "cartilage wears down" in corpus and "it hurts a lot over time" in corpus
+
+
+def test_the_phrases_of_an_emergency_or_a_crisis_are_talk_of_their_own_in_the_corpus() -> None:
+    speech = PackSpeech(frames=("i have {}",), urgent=("kill myself", "Chest pain."))
+    corpus = build_corpus(["tell me more"], speech=speech)
+    assert corpus.count("kill myself") == corpus.count("chest pain") > 100
+    assert "i have chest pain" in corpus
+    assert corpus.count("tell me more") == len(build_corpus(["tell me more"]))  # the commands keep their share
+
+
+def test_the_packs_speech_carries_every_emergency_phrase() -> None:
+    kb = load_knowledge()
+    urgent = PackSpeech.of(kb).urgent
+    assert {p for e in kb.domain.emergencies for p in e.phrases} == set(urgent) and "end my life" in urgent
+
+
+def spoken(text: str, folder: Path) -> bytes:
+    """`text` said by espeak-ng's American voice at a speaking level, over a quiet room's hiss
+    (40 dB down), as 16 kHz PCM."""
+    path = folder / "said.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(path), text], check=True, capture_output=True)
+    with wave.open(str(path)) as wav:
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype=np.int16).astype(np.float64)
+        rate = wav.getframerate()
+    speech = resample(samples, rate, 16000)
+    speech *= 3000 / np.sqrt(np.mean(speech[np.abs(speech) > 0.05 * np.abs(speech).max()] ** 2))
+    padded = np.concatenate([np.zeros(8000), speech, np.zeros(16000)])
+    return to_int16_pcm(padded + np.random.default_rng(0).normal(0, 30, padded.size))
+
+
+EMERGENCIES = ("i want to end my life", "i have a crushing pain in my chest", "i think i am struggling to breathe",
+               "i keep thinking about killing myself", "should i go to the hospital", "my leg is bleeding heavily",
+               "i feel like hurting myself", "is this an emergency")
+
+
+def test_emergencies_and_a_crisis_are_heard_as_they_were_said(recognizer: PocketSphinxRecognizer, tmp_path: Path) -> None:
+    """6 of these 8 are heard as an emergency; without the emergency phrases in the language model, 1
+    ("i want to end my life" was heard "i want to and my life", "is this an emergency" "is it a emergency")."""
+    matcher = Matcher(load_knowledge())
+    heard = [" ".join(transcribe(recognizer, spoken(text, tmp_path))) for text in EMERGENCIES]
+    assert sum(matcher.match(text).emergency is not None for text in heard) >= 5, heard

@@ -363,7 +363,7 @@ def test_engine_builds_a_restricted_vocabulary_from_the_knowledge_base(tmp_path)
     from voice.app import build_ears, language_of
 
     kb = load_knowledge()
-    assert {"knee", "swollen", "repeat", "goodbye"} <= set(language_of(kb).words())
+    assert {"knee", "swollen", "repeat", "goodbye", "suicide", "breathe"} <= set(language_of(kb).words())
     model = write_test_model(tmp_path / "m", words=("knee", "swollen", "weather"), grammar=True)
     ears = build_ears(kb, "vosk", str(model), restrict_vocabulary=True)
     assert ears.recognizer.open.vocabulary is not None and "weather" not in ears.recognizer.open.vocabulary

@@ -49,6 +49,12 @@ PHRASE_SHARE = 0.6
 # Phrases up to this many words are names and commands; longer texts (summaries) are prose.
 SHORT_PHRASE_WORDS = 6
 FRAMES_PER_PHRASE = 3  # of the pack's frames ("i think i have {}"), drawn for each short phrase
+# Share of the corpus (against the templates' sentences) for the phrases of an emergency or a crisis,
+# half alone and half in the pack's frames. Without them the model bent such speech into leg words
+# ("i want to end my life" -> "i want to and my life"). On 12 such sentences in the tune voices
+# (3 voices, noise): answered as an emergency 3 -> 14 of 36 (0.05: 13); the tune cases that are
+# not one taken for one 0 -> 1 of 96 ("at all" heard "end it all"); commands 37 -> 36 of 90.
+URGENT_SHARE = 0.02
 _SLOT = re.compile(r"{(\w+)}")
 
 
@@ -56,20 +62,23 @@ _SLOT = re.compile(r"{(\w+)}")
 class PackSpeech:
     """How people talk about the pack's area (its speech section), as plain data: weighted sentence
     templates whose `{slot}`s are filled from lists that may nest slots, frames a pack phrase is
-    said in, and pronunciations (CMU phones) of its words that cmudict lacks."""
+    said in, pronunciations (CMU phones) of its words that cmudict lacks, and the phrases of an
+    emergency or a crisis (the domain's), which a person may say whatever the pack is about."""
 
     templates: tuple[str, ...] = ()
     weights: tuple[float, ...] = ()
     slots: dict[str, tuple[str, ...]] = field(default_factory=dict)
     frames: tuple[str, ...] = ()
     phones: dict[str, str] = field(default_factory=dict)
+    urgent: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, kb: object) -> "PackSpeech":
         """The knowledge pack's speech section (checked by `kb check`: slots defined, phones valid)."""
         speech = getattr(kb, "speech")
+        urgent = tuple(phrase for emergency in getattr(kb, "domain").emergencies for phrase in emergency.phrases)
         return cls(tuple(t.template for t in speech.templates), tuple(t.weight for t in speech.templates),
-                   dict(speech.slots), tuple(speech.frames), dict(speech.phones))
+                   dict(speech.slots), tuple(speech.frames), dict(speech.phones), urgent)
 
     def sample(self, count: int, rng: random.Random) -> list[str]:
         if not self.templates:
@@ -110,7 +119,18 @@ def build_corpus(phrases: Iterable[str], seed: int = 0, speech: PackSpeech = Pac
             continue
         out += [sentence] * repeats
         out += [frame.format(sentence) for frame in rng.sample(frames, min(FRAMES_PER_PHRASE, len(frames)))]
-    return out
+    return out + urgent_talk(speech, rng)
+
+
+def urgent_talk(speech: PackSpeech, rng: random.Random) -> list[str]:
+    """The phrases of an emergency or a crisis, each as often as the others, alone and in the pack's frames."""
+    urgent = [s for phrase in speech.urgent for s in corpus_sentences_from_text(phrase)]
+    if not urgent:
+        return []
+    each = max(2, round(URGENT_SHARE * TEMPLATE_SENTENCES / len(urgent)))
+    frames = speech.frames or ("{}",)
+    return [text for sentence in urgent
+            for text in [sentence] * (each - each // 2) + [rng.choice(frames).format(sentence) for _ in range(each // 2)]]
 
 
 def knowledge_phrases(kb: object) -> list[str]:
