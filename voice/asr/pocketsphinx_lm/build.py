@@ -3,8 +3,8 @@
 PocketSphinx's generic English model mishears symptom descriptions badly; a small model
 trained on how people describe their trouble fixes that. The corpus is short symptom sentences
 sampled from the pack's templates (its speech section: body parts x feelings x activities x
-durations x causes x negations), plus the knowledge base's phrases and the spoken commands,
-each also standing alone, since that is how people say them. Long summaries only add their
+durations x causes x negations), plus the knowledge base's phrases, the spoken commands and the
+domain's emergency and crisis phrases, each also standing alone, since that is how people say them. Long summaries only add their
 words. The 5,000 most common English words are added at a low count so off-topic speech comes out as
 ordinary words instead of invented symptoms. Built files are cached by a hash of their
 inputs, so only the first start-up pays for the build.
@@ -74,7 +74,8 @@ class PackSpeech:
 
     @classmethod
     def of(cls, kb: object) -> "PackSpeech":
-        """The knowledge pack's speech section (checked by `kb check`: slots defined, phones valid)."""
+        """The knowledge pack's speech section (checked by `kb check`: slots defined, phones valid) and
+        its domain's emergency phrases."""
         speech = getattr(kb, "speech")
         urgent = tuple(phrase for emergency in getattr(kb, "domain").emergencies for phrase in emergency.phrases)
         return cls(tuple(t.template for t in speech.templates), tuple(t.weight for t in speech.templates),
