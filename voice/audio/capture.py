@@ -7,40 +7,22 @@ re-scanning afterwards blocked the whole assistant, and Ctrl-C with it: at the v
 microphone, stopping the sound server mid-utterance hung the assistant in 1 of the 4 last full
 live-audio runs. A child process that wedges is killed, and the next one opens cleanly.
 
-The child writes records to its stdout: a kind byte, the capture time (`time.monotonic()`, the
-same clock in every process), the payload's length, the payload. `READY` comes once the stream
-runs, `FAILED` (a message a person can act on) if it cannot open, then `AUDIO` for each block.
-It exits when its stdin closes, so it never outlives the assistant.
+The child writes records (`voice.audio.records`) to its stdout: `READY` once the stream runs,
+`FAILED` (a message a person can act on) if it cannot open, then `AUDIO` for each block, with
+the time it was captured. It exits when its stdin closes, so it never outlives the assistant.
 """
 from __future__ import annotations
 
 import os
 import queue
-import struct
 import sys
 import threading
 import time
-from typing import Any, BinaryIO
+from typing import Any
 
-HEADER = struct.Struct("<cdI")
-READY, FAILED, AUDIO = b"R", b"F", b"A"
+from voice.audio.records import AUDIO, FAILED, READY, write_record
+
 BACKLOG_BLOCKS = 500  # blocks held here while the pipe is full: 10 s of 20 ms blocks, then dropped
-
-
-def write_record(out: int, kind: bytes, moment: float, payload: bytes = b"") -> None:
-    record = HEADER.pack(kind, moment, len(payload)) + payload
-    while record:
-        record = record[os.write(out, record):]
-
-
-def read_record(stream: BinaryIO) -> tuple[bytes, float, bytes] | None:
-    """The next record, or None at the end of the stream (the child exited)."""
-    header = stream.read(HEADER.size)
-    if len(header) < HEADER.size:
-        return None
-    kind, moment, length = HEADER.unpack(header)
-    payload = stream.read(length) if length else b""
-    return (kind, moment, payload) if len(payload) == length else None
 
 
 def capture(device: int, sample_rate: int, block_frames: int, out: int) -> int:

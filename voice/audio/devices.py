@@ -129,11 +129,14 @@ def _one_line(exc: BaseException) -> str:
 
 
 def stream_error(exc: Exception, what: str) -> VoiceError:
-    """Turn a PortAudioError into a message that says what the user can do."""
+    """Turn a PortAudioError into a message that says what the user can do.
+
+    "Error querying device" is sounddevice's word for a device number PortAudio no longer lists:
+    a sound process started while the sound server was down sees no devices at all."""
     code = exc.args[1] if len(exc.args) > 1 else None
     if code == _PA_DEVICE_UNAVAILABLE:
         return VoiceError(f"the {what} is busy or unavailable: close other programs using it, or choose another device")
-    if code in _PA_GONE_CODES:
+    if code in _PA_GONE_CODES or str(exc).startswith("Error querying device"):
         return VoiceError(
             f"the {what} is not available (unplugged, or the sound server stopped): reconnect it and try again ({_LIST_HINT})"
         )

@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 
-from voice.audio.capture import AUDIO, FAILED, READY, read_record
+from voice.audio.records import AUDIO, FAILED, READY, read_record
 from voice.audio.devices import Device, DeviceInfo, find_device, refresh_devices
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
 from voice.errors import VoiceError

@@ -223,3 +223,65 @@ def test_missing_portaudio_is_explained(tmp_path, monkeypatch):
     monkeypatch.delitem(sys.modules, "sounddevice", raising=False)
     with pytest.raises(VoiceError, match=r"PortAudio library is missing: .*apt-get install libportaudio2"):
         list_devices()
+
+
+@audio
+def test_playback_runs_in_a_process_whose_complaints_never_reach_the_screen(virtual_audio, espeak_wav):
+    """PortAudio's ALSA layer printed "underrun occurred" on the captions' terminal when an answer was cut."""
+    with SpeakerSink() as sink:
+        player = sink._player
+        assert player is not None and player.process.pid != os.getpid()
+        assert os.readlink(f"/proc/{player.process.pid}/fd/2") == os.devnull
+
+
+@audio
+def test_after_a_cut_the_next_clip_plays_whole(virtual_audio, espeak_wav):
+    speech = espeak_audio(espeak_wav)
+    with SpeakerSink() as sink:
+        player = threading.Thread(target=sink.play, args=(SpeechAudio(speech.pcm * 4, speech.sample_rate),))
+        player.start()
+        time.sleep(0.5)
+        cut = time.monotonic()
+        sink.stop()
+        player.join(timeout=30)
+        assert time.monotonic() - cut < 1.0  # a generous bound: the process is killed, not asked
+        with virtual_audio.record_speaker() as recording:
+            sink.play(speech)
+    reference = np.frombuffer(load_wav(espeak_wav).pcm, dtype="<i2") / 32768.0
+    assert correlation_after_alignment(reference, recording.samples) > 0.9
+
+
+class WedgedFirst(SpeakerSink):
+    """A speaker whose first playback process never answers, as a PortAudio stuck in its ALSA error loop."""
+
+    def _player_command(self) -> list[str]:
+        if not getattr(self, "wedged_once", False):
+            self.wedged_once = True
+            return [sys.executable, "-c", "import sys, time; sys.stdin.buffer.read(1); time.sleep(60)"]
+        return super()._player_command()
+
+
+@audio
+def test_a_wedged_playback_process_is_killed_reported_and_replaced(virtual_audio, espeak_wav):
+    speech = espeak_audio(espeak_wav)
+    with WedgedFirst(answer_timeout=1.0) as sink:
+        wedged = sink._player
+        with pytest.raises(VoiceError, match="speaker stopped responding"):
+            sink.play(speech)
+        assert wedged is not None and wedged.process.poll() is not None
+        with virtual_audio.record_speaker() as recording:
+            sink.play(speech)
+    reference = np.frombuffer(load_wav(espeak_wav).pcm, dtype="<i2") / 32768.0
+    assert correlation_after_alignment(reference, recording.samples) > 0.9
+
+
+@audio
+def test_a_changed_sound_route_starts_a_new_playback_process(virtual_audio, espeak_wav, monkeypatch):
+    """The echo canceller routes this process's sound by PULSE_SINK, which a process reads when it starts."""
+    with SpeakerSink() as sink:
+        first = sink._player
+        monkeypatch.setenv("PULSE_SINK", "spk")
+        sink.play(espeak_audio(espeak_wav))
+        assert sink._player is not first and sink._player is not None
+        assert sink._player.environ["PULSE_SINK"] == "spk"
+        assert first is not None and first.process.poll() is not None
