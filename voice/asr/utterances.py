@@ -88,8 +88,16 @@ class UtteranceStream:
         return self.endpointer.in_utterance
 
     def feed(self, pcm: bytes) -> list[TurnEvent]:
-        """Decode `pcm` (16 kHz int16 mono); what happened in it, in order (several utterances may end)."""
+        """Decode `pcm` (16 kHz int16 mono); what happened in it, in order (several utterances may end).
+
+        The early decode waits for the end of `pcm`: a pause that speech ends within the same
+        audio is not worth one. A listener that fell behind hands over all it holds at once, and
+        the pauses between its words then cost nothing: live, each 0.15 s gap inside a description
+        cost a decode of everything so far and another when speech resumed (0.4 to 1.4 s of CPU on
+        a two-core machine), and the backlog this built delayed the reply by 1 to 2 s in 4 of 13 runs.
+        """
         events: list[TurnEvent] = []
+        paused = False
         for step in self.endpointer.feed(pcm, self._readings):
             if step.audio:
                 self._audio += step.audio
@@ -99,17 +107,20 @@ class UtteranceStream:
                 events.append(SpeechStarted())
             elif step.event == Event.PAUSED:
                 events.append(PauseStarted(self.recognizer.partial()))
-                if self._decode_at_pause:
-                    self._early = self._decode_early()
+                paused = True
             elif step.event == Event.RESUMED:
+                paused = False
                 if self._early is not None:  # the pause was not the end: decode it all again
                     self._early = None
                     self.recognizer.accept(bytes(self._audio))
                 events.append(SpeechResumed())
             elif step.event == Event.ENDED:
+                paused = False
                 if self._on_endpoint:
                     self._on_endpoint()
                 events.append(self._finish(self.endpointer.gap))
+        if paused and self._decode_at_pause and self._early is None:
+            self._early = self._decode_early()
         return events
 
     def flush(self) -> UtteranceEnded | None:

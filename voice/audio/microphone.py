@@ -91,6 +91,10 @@ class MicrophoneSource:
                 pass
             self._queue.put_nowait(block)
 
+    def queued_frames(self) -> int:
+        """Frames captured and not yet read: how far a reader is behind."""
+        return self._queue.qsize() * self._block_frames + len(self._pending) // SAMPLE_WIDTH
+
     def ignore_before(self, moment: float) -> None:
         """Never return audio captured before `moment` (a `time.monotonic()` value, past or future)."""
         self._ignore_before = max(self._ignore_before, moment)

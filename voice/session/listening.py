@@ -15,7 +15,7 @@ from voice.asr.endpointing import COMPLETE_FACTOR, TurnPolicy
 from voice.asr.recognizer import Recognizer, Transcript
 from voice.asr.utterances import TurnEvent, UtteranceEnded, UtteranceStream
 from voice.audio.echo_cancel import ResidualEchoGate
-from voice.audio.format import AudioSource, SAMPLE_RATE
+from voice.audio.format import AudioSource, SAMPLE_RATE, SAMPLE_WIDTH
 from voice.audio.noise_floor import NoiseFloor
 from voice.conversation.commands import SHORT_REQUEST_WORDS, find_command
 from voice.conversation.events import Expect, Heard, Listen, NoInput
@@ -26,6 +26,9 @@ from voice.session.observer import SessionObserver, Unobserved
 # the person's speech to the first reply sample: median 0.51 -> 0.45 s (21 replies each, 0.03 s blocks
 # with the microphone's at 0.02 s).
 BLOCK_SECONDS = 0.03
+# A listener that fell behind the microphone (decoding runs near real time on a two-core machine)
+# takes up to this much of what is waiting at once: pauses inside it cost no early decode.
+CATCH_UP_SECONDS = 0.5
 ECHO_GUARD_SECONDS = 0.3  # audio heard this long after the assistant stops speaking is its own echo
 POLL_SECONDS = 0.5
 # Speech over the reply that began this soon after the turn it answers ended goes on with that turn:
@@ -124,6 +127,7 @@ class SpokenInput:
         self._on_event = on_event
         self._echo_cancelled = echo_cancelled
         self._block = int(SAMPLE_RATE * BLOCK_SECONDS)
+        self._read_seconds = BLOCK_SECONDS  # of audio taken by the last read
         self._events: list[TurnEvent] = []  # heard after the utterance the last listen returned
         self._gate = ResidualEchoGate()
         self._floor = NoiseFloor()
@@ -142,7 +146,7 @@ class SpokenInput:
             heard = self._next()
             if heard is not None:
                 return heard
-            listened += BLOCK_SECONDS
+            listened += self._read_seconds
             if self._stream.in_utterance:
                 continue
             if listened >= listen.timeout:
@@ -203,7 +207,8 @@ class SpokenInput:
         heard = self._pending_heard(speaking)
         if heard is not None:
             return heard
-        pcm = self.source.read(self._block)
+        pcm = self.source.read(self._frames_to_read())
+        self._read_seconds = max(BLOCK_SECONDS, len(pcm) / (SAMPLE_RATE * SAMPLE_WIDTH))
         if not pcm:
             ended = self._stream.flush()
             return self._utterance(ended) if ended and ended.transcript.text else EndOfInput()
@@ -214,6 +219,12 @@ class SpokenInput:
         if pcm:
             self._events += self._stream.feed(pcm)
         return self._pending_heard(speaking)
+
+    def _frames_to_read(self) -> int:
+        """One block, or all that waits (up to CATCH_UP_SECONDS) when the microphone says it holds more."""
+        queued = getattr(self.source, "queued_frames", None)
+        waiting = queued() if callable(queued) else 0
+        return max(self._block, min(waiting, int(SAMPLE_RATE * CATCH_UP_SECONDS)))
 
     def _pending_heard(self, speaking: bool = False) -> Heard | None:
         """The first utterance with words among the events not yet handled; while the assistant
