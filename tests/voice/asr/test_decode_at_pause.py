@@ -48,3 +48,23 @@ def test_a_pause_that_was_not_the_end_is_decoded_again_whole(recognizer):
     assert any(isinstance(e, PauseStarted) for e in events) and any(isinstance(e, SpeechResumed) for e in events)
     assert texts(recognizer, yes_pause_yes, True, TurnPolicy(1.2)) == texts(recognizer, yes_pause_yes, False,
                                                                             TurnPolicy(1.2))
+
+
+def test_a_pause_over_within_the_audio_fed_costs_no_early_decode(recognizer, monkeypatch):
+    """A listener behind the microphone feeds all it holds at once: the pause inside it was no end."""
+    yes_pause_yes = pcm_of("clean/k10.wav") * 2
+    finished = []
+    real_finish = recognizer.finish
+    monkeypatch.setattr(recognizer, "finish", lambda: finished.append(1) or real_finish())
+
+    def finishes(chunk: int) -> int:
+        finished.clear()
+        recognizer.reset()
+        stream = UtteranceStream(recognizer, TurnPolicy(1.2), decode_at_pause=True)
+        for start in range(0, len(yes_pause_yes), chunk):
+            stream.feed(yes_pause_yes[start:start + chunk])
+        assert stream.flush() is not None
+        return len(finished)
+
+    assert finishes(960) >= 2  # 30 ms at a time: decoded at the pause, then again at the end
+    assert finishes(len(yes_pause_yes)) == 1
