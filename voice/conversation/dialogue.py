@@ -267,7 +267,25 @@ class Dialogue(YesNo):
         known = set(self._warning_ids)  # what the other readings hold may be an emergency, asked about elsewhere
         named = (*understood.match.warnings, *understood.confirm, *understood.match.negated_warnings)
         signs = tuple(dict.fromkeys(s for s in named if s in known))
-        return self._sign_named(replace(understood.match, warnings=signs) if signs else None)
+        if signs:
+            return self._sign_named(replace(understood.match, warnings=signs))
+        if self._session.explain_next is None:
+            self._session.explain_next = self._described(utterance)
+        return self._sign_named(None)
+
+    def _described(self, utterance: Utterance) -> Match | None:
+        """What an answer naming no sign describes in its own words, when heard clearly: explained after
+        the signs' advice. "What about my calf", said live to "Which one is it?", got the signs and
+        nothing about the calf. Words that only name the pack's home place ("the knee um") add nothing
+        to the answer just given."""
+        understood = utterance.understanding
+        if understood is None or understood.unsure or not (utterance.typed or utterance.confidence >= self._min_confidence):
+            return None
+        found = self._understand(utterance.text)
+        home = self._domain.home_location
+        if found.out_of_scope or not found.topics or not (found.says_what or set(found.locations) - {home}):
+            return None
+        return found
 
     # --- descriptions -----------------------------------------------------------------------
 

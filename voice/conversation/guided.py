@@ -15,7 +15,7 @@ from dataclasses import replace
 from knowledge.model import KnowledgeBase, Match, TopicScore
 from knowledge.text import words
 from knowledge.understanding import Understanding
-from voice.conversation.events import Action, Expect, Heard, Kind
+from voice.conversation.events import Action, Expect, Heard, Kind, Say
 from voice.conversation.session import Pending, Question, State
 from voice.conversation.turns import Turns
 from voice.conversation.utterance import Utterance, classify
@@ -103,7 +103,9 @@ class Guided(Turns):
         if found is None:
             if explanation is None:
                 return self._say(self._warning_signs, Kind.WARNINGS, self._listen(Expect.ANYTHING))
-            return self._said_first(self._warning_signs, self._answer(explanation))
+            actions = self._answer(explanation)  # its disclaimer is said once, at its end
+            said = next((a.sentences for a in actions if isinstance(a, Say)), ())
+            return self._said_first(tuple(s for s in self._warning_signs if s not in said), actions)
         if explanation is not None:
             found = replace(explanation, warnings=found.warnings)
         return self._answer(found)

@@ -212,8 +212,41 @@ def test_which_sign_not_understood_gives_every_signs_advice_then_the_explanation
     person.hear("my calf")
     person.hear("yes")
     say = person.hear("the a knee um")
-    assert say.sentences[:len(warnings_overview(KB).sentences)] == warnings_overview(KB).sentences
+    assert_signs_then_explanation(say)
     assert split_sentences(KB.location("calf").summary)[0] in say.sentences
+
+
+def assert_signs_then_explanation(say: Say) -> None:
+    """Every sign's advice first, then an explanation that ends with the disclaimer, said once."""
+    signs = warnings_overview(KB).sentences
+    disclaimer = signs[-1]
+    assert say.sentences[:len(signs) - 1] == signs[:-1] and len(say.sentences) > len(signs)
+    assert say.sentences.count(disclaimer) == 1 and say.sentences.index(disclaimer) >= len(signs)
+
+
+@pytest.mark.parametrize("answer, explained", [("what about my calf", True), ("it hurts when i climb stairs", True),
+                                                ("the a knee um", False)])
+def test_which_sign_answered_with_a_description_gives_the_signs_advice_then_explains_it(answer, explained):
+    """Seen live: "what about my calf", said to "Which one is it?", got the signs and nothing about the
+    calf. Words that only name the knee add nothing to the answer just given."""
+    person = Person()
+    person.hear("my kneecap aches when i climb stairs")
+    assert person.hear("yes").kind == "which"
+    say = person.hear(answer)
+    if explained:
+        assert_signs_then_explanation(say)
+    else:
+        assert say.sentences == warnings_overview(KB).sentences
+    if answer.endswith("calf"):
+        assert split_sentences(KB.location("calf").summary)[0] in say.sentences
+
+
+def test_which_sign_answered_with_an_unclear_description_gives_only_the_signs_advice():
+    person = Person()
+    person.hear("my kneecap aches when i climb stairs")
+    person.hear("yes")
+    say = person.hear("what about my calf", 0.2, alternatives=("what a bout my car", "water bottle my half"))
+    assert say.sentences == warnings_overview(KB).sentences
 
 
 def test_no_with_a_correction_after_a_sign_question_answers_the_correction():
