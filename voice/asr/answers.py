@@ -15,7 +15,7 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from voice.asr.recognizer import MAX_ALTERNATIVES, Alternative, Recognizer, Transcript
+from voice.asr.recognizer import MAX_ALTERNATIVES, Alternative, Pads, Recognizer, Transcript
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
 from voice.errors import VoiceError
 
@@ -94,6 +94,14 @@ class AnswerRecognizer:
         if self._listening and self._narrow_bytes <= MAX_PHRASE_SECONDS * SAMPLE_RATE * SAMPLE_WIDTH:
             self.narrow.accept(pcm)
             self._narrow_bytes += len(pcm)
+
+    def pad(self, pcm: bytes) -> None:
+        """To each recogniser the utterance went to (see `Pads`)."""
+        for ears in (self.open, *((self.narrow,) if self._narrow_bytes else ())):
+            if isinstance(ears, Pads):
+                ears.pad(pcm)
+            else:
+                ears.accept(pcm)
 
     def partial(self) -> str:
         heard = self.open.partial()

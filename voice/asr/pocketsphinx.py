@@ -126,6 +126,15 @@ class PocketSphinxRecognizer:
             if not self._refits:
                 self._utt_audio = bytearray()
 
+    def pad(self, pcm: bytes) -> None:
+        """Decoded, but no refit is due on it and it is not kept for one (see `Pads`)."""
+        if not self._open:
+            self.accept(pcm)
+            return
+        self._decoder.process_raw(pcm, False, False)
+        if self._checking:
+            self._generic.accept(pcm)
+
     def partial(self) -> str:
         if not self._open:
             return ""

@@ -65,3 +65,13 @@ class Recognizer(Protocol):
 
     def reset(self) -> None:
         """Drop the current utterance unheard."""
+
+
+@runtime_checkable
+class Pads(Protocol):
+    """A recogniser that adapts to what it hears (PocketSphinx refits its cepstral mean as the
+    utterance grows), told apart audio that is not the person's."""
+
+    def pad(self, pcm: bytes) -> None:
+        """Decode `pcm` after the utterance so far, only so its last word is scored with silence after
+        it: nothing is adapted to it."""

@@ -9,7 +9,10 @@ from knowledge.evaluation import word_errors
 from knowledge.loader import load_knowledge
 from voice.app import build_ears, whole_turn
 from voice.asr.endpointing import TurnPolicy
-from voice.asr.utterances import PauseStarted, SpeechResumed, UtteranceStream
+from voice.asr.pocketsphinx import CMN_REFIT_SECONDS
+from voice.asr.recognizer import Transcript
+from voice.asr.utterances import EARLY_PADDING, PAUSE_BYTES, PauseStarted, SpeechResumed, UtteranceStream
+from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
 
 
 @pytest.fixture(scope="module")
@@ -68,3 +71,55 @@ def test_a_pause_over_within_the_audio_fed_costs_no_early_decode(recognizer, mon
 
     assert finishes(960) >= 2  # 30 ms at a time: decoded at the pause, then again at the end
     assert finishes(len(yes_pause_yes)) == 1
+
+
+def test_the_early_decodes_padding_is_decoded_but_never_refitted_on(recognizer, monkeypatch):
+    """The pause's background fed again before the early decode is not the person's audio: on the
+    real PocketSphinx it reaches no refit of the cepstral mean (each one decodes all the audio again),
+    while the same audio as speech would."""
+    ears = recognizer.open
+    speech = pcm_of("clean/k10.wav")
+    refit_at = int(CMN_REFIT_SECONDS[-1] * SAMPLE_RATE) * SAMPLE_WIDTH
+    restarts = []
+    real_restart = ears._restart_decoding
+    monkeypatch.setattr(ears, "_restart_decoding", lambda audio: restarts.append(len(audio)) or real_restart(audio))
+    recognizer.reset()
+    recognizer.accept((speech * 2)[:refit_at - 3200])
+    before = len(restarts)
+    recognizer.pad(b"\0" * 6400)
+    assert len(restarts) == before and recognizer.finish().engine == "pocketsphinx"
+    recognizer.accept((speech * 2)[:refit_at - 3200])
+    recognizer.accept(b"\0" * 6400)
+    assert len(restarts) == before + 1 + len(CMN_REFIT_SECONDS)
+    recognizer.reset()
+
+
+def test_the_stream_pads_the_early_decode_through_pad():
+    class Listening:
+        name = "fake"
+
+        def __init__(self):
+            self.fed: list[tuple[str, int]] = []
+
+        def accept(self, pcm: bytes) -> None:
+            self.fed.append(("accept", len(pcm)))
+
+        def pad(self, pcm: bytes) -> None:
+            self.fed.append(("pad", len(pcm)))
+
+        def partial(self) -> str:
+            return "yes"
+
+        def finish(self) -> Transcript:
+            return Transcript("yes")
+
+        def reset(self) -> None:
+            self.fed.clear()
+
+    ears = Listening()
+    stream = UtteranceStream(ears, TurnPolicy(1.2), decode_at_pause=True)
+    yes_then_quiet = pcm_of("clean/k10.wav") + b"\0" * 16000
+    for start in range(0, len(yes_then_quiet), 960):
+        stream.feed(yes_then_quiet[start:start + 960])
+    assert [kind for kind, _ in ears.fed if kind == "pad"] == ["pad"] * EARLY_PADDING
+    assert all(size == PAUSE_BYTES for kind, size in ears.fed if kind == "pad")
