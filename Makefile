@@ -43,9 +43,10 @@ run: setup
 demo: setup
 	$(BIN)/symptom-voice --input audio_tests/sessions/s02.wav --output demo_reply.wav
 
-# The 1,000-turn memory soak (marked slow: some 7 minutes of one core) runs in a second pytest
-# beside the tests that need no sound server; the live-audio tests (marked audio) run after it,
-# alone, as real-time capture garbles under load. Any part failing fails the target.
+# The 1,000-turn memory soak (marked slow: 18 minutes of one core on a two-core CI machine, the
+# longest part) runs in a second pytest beside the tests that need no sound server (about 14
+# minutes); the live-audio tests (marked audio) run after it, alone, as real-time capture garbles
+# under load. Any part failing fails the target.
 test: system-packages $(BIN)/symptom-voice
 	@$(BIN)/python -m pytest -q -s -p no:cacheprovider -m slow >$(VENV)/soak.log 2>&1 & soak=$$!; \
 	$(BIN)/python -m pytest -q -m 'not slow and not audio'; quiet=$$?; \

@@ -312,7 +312,6 @@ def test_hard_audio_is_read_back_or_prompted_never_acted_on(kind, tmp_path):
         assert run.said() == [GREETING, NOTHING_HEARD]
 
 
-@pytest.mark.slow
 def test_two_minutes_of_continuous_speech_is_cut_into_utterances(tmp_path):
     log = tmp_path / "log"
     run = listen_to(write_wav(tmp_path / "talk.wav", continuous_speech(120)), tmp_path, "--log", str(log), timeout=600)

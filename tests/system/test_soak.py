@@ -5,9 +5,10 @@ grows with every turn: the last 500 turns may add at most 2 MB, 4 KB a turn) and
 and no file descriptor or thread may be left behind. The search's buffers grow to the longest
 utterance they meet and stay there: with the emergency phrases in the language model, RSS rose
 10.4 MB after the warm-up, in two steps (at turns 300 and 500), then 0.3 MB over the last 500
-turns; without them 3.2 MB, then 0.2 MB. The speech is the spoken fixtures run
+turns; without them 3.2 MB, then 0.2 MB. Each question whose answers are listened for the first
+time adds its phrase search (the fourth: 4.2 MB, between turns 60 and 80 in one run). The speech is the spoken fixtures run
 together with pauses, looped: each turn is a description, a command or a one-word answer
-(mostly the latter, which decode fastest, so 1,000 turns fit in about seven minutes). The
+(mostly the latter, which decode fastest: 1,000 turns took 18 minutes of a slow CI machine's core). The
 recording is reopened on every pass, so a file handle leaked per file would show.
 """
 from __future__ import annotations
