@@ -150,10 +150,19 @@ class Turns:
         """Put the greeting before what is said (a new kiosk visitor's first words are answered at once)."""
         return self._said_first(self.greeting, actions)
 
-    @staticmethod
-    def _said_first(sentences: tuple[str, ...], actions: list[Action]) -> list[Action]:
-        return [Say(sentences + a.sentences, a.kind, a.about) if isinstance(a, Say) and sentences[0] not in a.sentences
-                else a for a in actions]
+    def _said_first(self, sentences: tuple[str, ...], actions: list[Action]) -> list[Action]:
+        """`sentences` before what `actions` say, and in what "repeat" says again: at the virtual
+        microphone, "repeat that" after the signs' advice and an explanation repeated the explanation alone."""
+        said: list[Action] = []
+        for action in actions:
+            if isinstance(action, Say) and sentences[0] not in action.sentences:
+                whole = Say(sentences + action.sentences, action.kind, action.about)
+                if self._session.last_said == action:
+                    self._session.last_said = whole
+                self._speech_sentences = len(whole.sentences)
+                action = whole
+            said.append(action)
+        return said
 
     # --- commands ------------------------------------------------------------------------
 

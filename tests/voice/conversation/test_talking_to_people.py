@@ -239,6 +239,7 @@ def test_which_sign_answered_with_a_description_gives_the_signs_advice_then_expl
         assert say.sentences == warnings_overview(KB).sentences
     if answer.endswith("calf"):
         assert split_sentences(KB.location("calf").summary)[0] in say.sentences
+    assert person.hear("repeat that").sentences == say.sentences  # the signs' advice is never left out
 
 
 def test_which_sign_answered_with_an_unclear_description_gives_only_the_signs_advice():
