@@ -1,13 +1,17 @@
 """Soak: 1,000 turns through the real loop, dialogue and PocketSphinx recogniser in file mode.
 
-A kiosk runs for days, so after a warm-up of 100 turns resident memory must level off (a leak
-grows with every turn: the last 500 turns may add at most 2 MB, 4 KB a turn) and stay within 20 MB,
-and no file descriptor or thread may be left behind. The search's buffers grow to the longest
-utterance they meet and stay there: with the emergency phrases in the language model, RSS rose
-10.4 MB after the warm-up, in two steps (at turns 300 and 500), then 0.3 MB over the last 500
-turns; without them 3.2 MB, then 0.2 MB. Each question whose answers are listened for the first
-time adds its phrase search (the fourth: 4.2 MB, between turns 60 and 80 in one run). The speech is the spoken fixtures run
-together with pauses, looped: each turn is a description, a command or a one-word answer
+A kiosk runs for days, so after a warm-up of 100 turns resident memory must stay within 20 MB and
+must not leak, and no file descriptor or thread may be left behind. A leak grows in every stretch of
+turns; a buffer reaching a new high-water mark grows once. So among the last five stretches of 100
+turns at least one must add less than 0.2 MB (a leak of 2 KB a turn would add that to each). A bound
+on the growth of the whole second half failed when the steps came later: 5.5 MB over turns 500 to
+1,000 (steps of 3.2 and 2.0 MB, then 0.1 and 0.0) after changes to the dialogue and the early
+decode sent the soak's turns down other paths. The search's buffers grow to the longest utterance
+they meet and stay there: with the emergency phrases in the language model, RSS rose 10.4 MB after
+the warm-up, in two steps (at turns 300 and 500), then 0.3 MB over the last 500 turns; without them
+3.2 MB, then 0.2 MB. Each question whose answers are listened for the first time adds its phrase
+search (the fourth: 4.2 MB, between turns 60 and 80 in one run). The speech is the spoken fixtures
+run together with pauses, looped: each turn is a description, a command or a one-word answer
 (mostly the latter, which decode fastest: 1,000 turns took 18 minutes of a slow CI machine's core). The
 recording is reopened on every pass, so a file handle leaked per file would show.
 """
@@ -37,7 +41,8 @@ RATE = 16000
 TURNS = 1000
 WARM_UP = 100
 MAX_GROWTH_MB = 20.0
-MAX_LATE_GROWTH_MB = 2.0  # over the second half of the turns
+LEAK_MB_PER_100_TURNS = 0.2  # see the module docstring
+LATE_STRETCHES = 5
 # Seconds between utterances: longer than any trailing silence the dialogue waits for (mid-phrase),
 # so each utterance is one turn (at 0.7 s a quarter of them ran into the next and were decoded twice).
 PAUSE = TurnPolicy().silence * MID_PHRASE_FACTOR + 0.1
@@ -183,7 +188,7 @@ def test_a_thousand_turns_leak_no_memory_files_or_threads(tmp_path):
     assert sum(1 for text in heard if text) > 0.9 * TURNS  # the recogniser really heard the speech
     assert dialogue.state.value != "ended"
     assert growth < MAX_GROWTH_MB
-    halfway = figures["rss_every_100"][TURNS // 2 // WARM_UP - 2]  # readings from turn 200 on
-    assert end["rss"] - halfway < MAX_LATE_GROWTH_MB
+    late = figures["rss_every_100"][-LATE_STRETCHES - 1:]
+    assert min(b - a for a, b in zip(late, late[1:])) < LEAK_MB_PER_100_TURNS, late
     assert end["fds"] == figures["fds"], end["fds"] ^ figures["fds"]
     assert end["threads"] == figures["threads"] and end["py_threads"] == figures["py_threads"]
