@@ -137,3 +137,18 @@ def test_paced_source_delivers_no_faster_than_real_time_after_its_lead():
     assert source.arrivals[14] == 100.0  # the first 1.5 s as fast as read
     assert source.arrivals[-1] == pytest.approx(101.5)  # the last 1.5 s in real time
     assert source.wall_time(2.5) == pytest.approx(101.0)
+
+
+def test_paced_source_tells_a_reader_that_fell_behind_what_waits():
+    now = [100.0]
+    fixture = Fixture("f", FIXTURES / "silence.wav", b"\0\0" * 16000 * 3, speech_end=2.5)  # paced from 1.5 s on
+    source = PacedSource(fixture, done=lambda: False, clock=lambda: now[0],
+                         sleep=lambda seconds: now.__setitem__(0, now[0] + seconds))
+    for _ in range(16):  # up to 1.6 s: the last read waited for its audio
+        assert source.queued_frames() == 0
+        source.read(1600)
+    assert source.queued_frames() == 0
+    now[0] += 0.5  # the reader was busy for half a second
+    assert source.queued_frames() == 8000
+    now[0] += 10.0
+    assert source.queued_frames() == 16000 * 3 - 16 * 1600  # never more than the audio left

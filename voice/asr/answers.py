@@ -15,13 +15,14 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from voice.asr.recognizer import MAX_ALTERNATIVES, Alternative, Pads, Recognizer, Transcript
+from voice.asr.recognizer import MAX_ALTERNATIVES, Adapts, Alternative, Recognizer, Transcript
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
 from voice.errors import VoiceError
 
 log = logging.getLogger(__name__)
 
 MAX_PHRASE_SECONDS = 3.0  # pre-roll included; the longest command ("tell me more about that") takes under 2 s
+MAX_PHRASE_BYTES = int(MAX_PHRASE_SECONDS * SAMPLE_RATE) * SAMPLE_WIDTH
 MORE_WORDS = 1  # open recognition may hear this many more words than the phrase and it still counts
 # The narrow recogniser's phrase is taken only when each of its words has at least this posterior.
 # At a yes/no question (audio_tests/voice_sets/commands.py, 7 voices x 3 rates): short replies taken
@@ -91,17 +92,32 @@ class AnswerRecognizer:
         if not self._open:
             self._open, self._listening, self._narrow_bytes = True, self._expected, 0
         self.open.accept(pcm)
-        if self._listening and self._narrow_bytes <= MAX_PHRASE_SECONDS * SAMPLE_RATE * SAMPLE_WIDTH:
+        if self._listening and self._narrow_bytes <= MAX_PHRASE_BYTES:
             self.narrow.accept(pcm)
             self._narrow_bytes += len(pcm)
 
     def pad(self, pcm: bytes) -> None:
-        """To each recogniser the utterance went to (see `Pads`)."""
+        """To each recogniser the utterance went to (see `Adapts`)."""
         for ears in (self.open, *((self.narrow,) if self._narrow_bytes else ())):
-            if isinstance(ears, Pads):
+            if isinstance(ears, Adapts):
                 ears.pad(pcm)
             else:
                 ears.accept(pcm)
+
+    def resume(self, pcm: bytes) -> None:
+        """The utterance just finished goes on, heard by the recognisers it went to, for the
+        phrases it was listened for (see `Adapts`)."""
+        self._open = True
+        hearing = [(self.open, pcm)]
+        if self._listening:
+            hearing.append((self.narrow, pcm[:MAX_PHRASE_BYTES]))
+            self._narrow_bytes = len(pcm)
+        for ears, heard in hearing:
+            if isinstance(ears, Adapts):
+                ears.resume(heard)
+            else:
+                ears.reset()
+                ears.accept(heard)
 
     def partial(self) -> str:
         heard = self.open.partial()
@@ -114,7 +130,7 @@ class AnswerRecognizer:
     def finish(self) -> Transcript:
         heard = self.open.finish()
         phrase = self.narrow.finish() if self._narrow_bytes else None
-        within = self._narrow_bytes <= MAX_PHRASE_SECONDS * SAMPLE_RATE * SAMPLE_WIDTH
+        within = self._narrow_bytes <= MAX_PHRASE_BYTES
         self._open, self._narrow_bytes = False, 0
         if phrase is None or not self._fits(phrase.text) or not _sure(phrase):
             return heard

@@ -57,7 +57,8 @@ class GenericCheck:
         self._loaded.set_cmn(cmn)
         self._loaded.start_utt()
         self._decoding = True
-        self._loaded.process_raw(bytes(self._waiting), False, False)
+        if self._waiting:
+            self._loaded.process_raw(bytes(self._waiting), False, False)
         self._waiting = bytearray()
 
     def finish(self, cmn: str) -> Alternative | None:

@@ -71,6 +71,8 @@ class PocketSphinxRecognizer:
         self._open = False  # an utterance is being decoded
         self._utt_audio = bytearray()  # the current utterance, kept until its last CMN refit
         self._refits: list[int] = []  # byte lengths of _utt_audio at which to refit
+        self._accepted = 0  # bytes of the person's audio decoded in the current (or just finished) utterance
+        self._fitted: str | None = None  # the cepstral mean set at its last refit
         self._prior: list[float] = []  # the cepstral mean the current decode started with
         self._search: str | None = None  # the phrase search in use; None: the whole language model
         self._wanted: str | None = None  # the one to use from the next utterance on
@@ -113,21 +115,36 @@ class PocketSphinxRecognizer:
                 self._search = self._wanted
             self._open = True
             self._checking = self._generic is not None and self._check_wanted
-            self._refits = [int(s * SAMPLE_RATE) * SAMPLE_WIDTH for s in CMN_REFIT_SECONDS]
+            self._refits = _refit_bytes()
+            self._accepted = 0
+            self._fitted = None
             self._restart_decoding(b"")
         self._decode(pcm)
-        if self._refits and len(self._utt_audio) >= self._refits[0]:
-            del self._refits[0]
-            self._decoder.end_utt()
-            self._set_own_cmn()
-            if self._checking:
-                self._generic.start(self._decoder.get_cmn(False))
-            self._restart_decoding(bytes(self._utt_audio))
-            if not self._refits:
-                self._utt_audio = bytearray()
+        self._refit_if_due()
+
+    def resume(self, pcm: bytes) -> None:
+        """Decoded again in one pass, starting with the cepstral mean fitted to it (see `Adapts`).
+
+        A fresh decode would refit at 0.8 s and 1.6 s again, each decoding the audio so far once
+        more: in 10 dB noise, where short pauses between words come and go, resuming cost 0.4 to
+        1.4 s of CPU each time and the decode fell seconds behind the speech.
+        """
+        if self._open or self._fitted is None:
+            self.reset()
+            self.accept(pcm)
+            return
+        self._open = True
+        self._refits = [at for at in _refit_bytes() if at > self._accepted]
+        self._decoder.set_cmn(self._fitted)
+        self._restart_decoding(b"")
+        if self._checking:
+            self._generic.start(self._fitted)
+        self._accepted = 0
+        self._decode(pcm)
+        self._refit_if_due()
 
     def pad(self, pcm: bytes) -> None:
-        """Decoded, but no refit is due on it and it is not kept for one (see `Pads`)."""
+        """Decoded, but no refit is due on it and it is not kept for one (see `Adapts`)."""
         if not self._open:
             self.accept(pcm)
             return
@@ -159,6 +176,7 @@ class PocketSphinxRecognizer:
     def reset(self) -> None:
         if self._open:
             self._close()
+        self._fitted = None
         if self._generic is not None:
             self._generic.reset()
 
@@ -199,9 +217,22 @@ class PocketSphinxRecognizer:
         self._utt_audio = bytearray()
         self._refits = []
 
+    def _refit_if_due(self) -> None:
+        if self._refits and len(self._utt_audio) >= self._refits[0]:
+            del self._refits[0]
+            self._decoder.end_utt()
+            self._set_own_cmn()
+            self._fitted = self._decoder.get_cmn(False)
+            if self._checking:
+                self._generic.start(self._fitted)
+            self._restart_decoding(bytes(self._utt_audio))
+            if not self._refits:
+                self._utt_audio = bytearray()
+
     def _decode(self, pcm: bytes) -> None:
         if not pcm:
             return
+        self._accepted += len(pcm)
         if self._refits:
             self._utt_audio += pcm
         self._decoder.process_raw(pcm, False, False)
@@ -228,6 +259,10 @@ class PocketSphinxRecognizer:
         self._prior = _cmn_of(self._decoder)
         if audio:
             self._decoder.process_raw(audio, False, False)
+
+
+def _refit_bytes() -> list[int]:
+    return [int(s * SAMPLE_RATE) * SAMPLE_WIDTH for s in CMN_REFIT_SECONDS]
 
 
 def _cmn_of(decoder: Decoder) -> list[float]:

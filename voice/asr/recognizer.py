@@ -68,10 +68,15 @@ class Recognizer(Protocol):
 
 
 @runtime_checkable
-class Pads(Protocol):
+class Adapts(Protocol):
     """A recogniser that adapts to what it hears (PocketSphinx refits its cepstral mean as the
-    utterance grows), told apart audio that is not the person's."""
+    utterance grows), told apart audio that is not the person's, and told when an utterance it
+    finished early (at a pause) goes on, so what it fitted to that audio is kept."""
 
     def pad(self, pcm: bytes) -> None:
         """Decode `pcm` after the utterance so far, only so its last word is scored with silence after
         it: nothing is adapted to it."""
+
+    def resume(self, pcm: bytes) -> None:
+        """The utterance just finished goes on: decode all of it so far (`pcm`) again as one, with
+        what was fitted to it, and take more with `accept`."""

@@ -213,3 +213,20 @@ def test_the_generic_check_is_left_out_while_a_question_waits() -> None:
     ears.expect(("yes", "no"))
     ears.expect(())
     assert ears.open.checks == [False, True]
+
+
+def test_an_utterance_finished_early_goes_on_with_the_recognisers_it_went_to() -> None:
+    """After an early decode at a pause the person went on: both recognisers hear it all again, and
+    the narrow one still listens for the phrases the utterance began with (not a newer question's)."""
+    ears = AnswerRecognizer(Scripted("really mall"), Scripted("tell me more"), COMMANDS)
+    ears.expect(("yes", "no"))
+    assert hear(ears, 0.5).text == "tell me more"
+    ears.expect(())
+    ears.resume(bytes(SECOND))
+    assert (ears.open.fed, ears.narrow.fed) == (SECOND, SECOND)
+    assert ears.finish().text == "tell me more"
+    long = AnswerRecognizer(Scripted("so it"), Scripted("repeat"), COMMANDS)
+    long.expect(("yes", "no"))
+    hear(long, 0.5)
+    long.resume(bytes(round((MAX_PHRASE_SECONDS + 1) * SECOND)))
+    assert long.narrow.fed == round(MAX_PHRASE_SECONDS * SECOND) and long.finish().text == "so it"

@@ -107,6 +107,9 @@ def test_the_stream_pads_the_early_decode_through_pad():
         def pad(self, pcm: bytes) -> None:
             self.fed.append(("pad", len(pcm)))
 
+        def resume(self, pcm: bytes) -> None:
+            self.fed.append(("resume", len(pcm)))
+
         def partial(self) -> str:
             return "yes"
 
@@ -123,3 +126,64 @@ def test_the_stream_pads_the_early_decode_through_pad():
         stream.feed(yes_then_quiet[start:start + 960])
     assert [kind for kind, _ in ears.fed if kind == "pad"] == ["pad"] * EARLY_PADDING
     assert all(size == PAUSE_BYTES for kind, size in ears.fed if kind == "pad")
+
+
+def test_a_resume_keeps_the_fitted_mean_and_decodes_once(recognizer, monkeypatch):
+    """A description, a pause that ends no turn, more words: after the early decode the utterance is
+    decoded again in one pass with the cepstral mean its refits found, and hears what a decode with
+    no early one hears. Decoded afresh, it refitted twice more (each a decode of all so far again)."""
+    ears = recognizer.open
+    speech = pcm_of("clean/c12.wav") + b"\0" * 9600 + pcm_of("clean/k10.wav")
+    decodes: list[int] = []
+    real_restart = ears._restart_decoding
+    monkeypatch.setattr(ears, "_restart_decoding", lambda audio: decodes.append(len(audio)) or real_restart(audio))
+    endpoint_text = texts(recognizer, speech, False, TurnPolicy(1.2))
+    fresh = len(decodes)
+    decodes.clear()
+    early_text = texts(recognizer, speech, True, TurnPolicy(1.2))
+    assert early_text == endpoint_text and len(early_text) == 1
+    assert len(decodes) == fresh + 1, decodes  # the resume's one pass, from the start: no refit again
+
+
+def test_a_resume_before_any_refit_decodes_afresh(recognizer):
+    """Under 0.8 s nothing was fitted yet: the utterance starts over as it would have."""
+    ears = recognizer.open
+    ears.reset()
+    short = pcm_of("clean/k10.wav")[:int(CMN_REFIT_SECONDS[0] * SAMPLE_RATE) * SAMPLE_WIDTH - 3200]
+    ears.accept(short)
+    ears.finish()
+    ears.resume(short)
+    assert ears.finish().engine == "pocketsphinx"
+
+
+def test_the_stream_resumes_through_resume():
+    class Listening:
+        name = "fake"
+
+        def __init__(self):
+            self.fed: list[str] = []
+
+        def accept(self, pcm: bytes) -> None:
+            self.fed.append("accept")
+
+        def pad(self, pcm: bytes) -> None:
+            self.fed.append("pad")
+
+        def resume(self, pcm: bytes) -> None:
+            self.fed.append("resume")
+
+        def partial(self) -> str:
+            return "yes"
+
+        def finish(self) -> Transcript:
+            return Transcript("yes")
+
+        def reset(self) -> None:
+            self.fed.clear()
+
+    ears = Listening()
+    stream = UtteranceStream(ears, TurnPolicy(1.2), decode_at_pause=True)
+    yes_pause_yes = pcm_of("clean/k10.wav") * 2
+    for start in range(0, len(yes_pause_yes), 960):
+        stream.feed(yes_pause_yes[start:start + 960])
+    assert "resume" in ears.fed

@@ -97,7 +97,8 @@ class Moments:
 
 
 class PacedSource:
-    """The fixture's audio as an `AudioSource`: after `fixture.pace_from`, no faster than real time.
+    """The fixture's audio as an `AudioSource`: after `fixture.pace_from`, no faster than real time,
+    and a reader that falls behind is told what waits (`queued_frames`), as by the microphone.
 
     A read returns once the last sample it holds would have been captured, as a microphone's
     does. The source ends when `done()` says so, at `stop_at` seconds, or at the end of the audio.
@@ -129,6 +130,14 @@ class PacedSource:
         self._offset += len(chunk)
         self.arrivals.append(self._clock())
         return chunk
+
+    def queued_frames(self) -> int:
+        """Frames whose capture time has passed and that were not yet read, as a microphone tells a
+        listener that fell behind (it then takes them at once)."""
+        if self._origin is None:
+            return 0
+        captured = min(round((self._clock() - self._origin) * SAMPLE_RATE) * SAMPLE_WIDTH, self._stop_at)
+        return max(0, captured - self._offset) // SAMPLE_WIDTH
 
     def wall_time(self, seconds: float) -> float | None:
         """The clock reading at which the audio `seconds` in was captured (None if never reached in real time)."""
