@@ -7,6 +7,8 @@ line the user reads, or, where the session must go on, that the loop recovered.
 """
 from __future__ import annotations
 
+import itertools
+
 import os
 import struct
 import subprocess
@@ -194,6 +196,12 @@ def reply_to(run: Run, heard: str) -> str:
     return lines[lines.index(f"You: {heard}") + 1]
 
 
+def whole_reply_to(run: Run, heard: str) -> str:
+    """The reply's first caption with the lines it wraps onto."""
+    lines = run.lines[run.lines.index(f"You: {heard}") + 1:]
+    return " ".join([lines[0], *(line.strip() for line in itertools.takewhile(lambda l: l.startswith("  "), lines[1:]))])
+
+
 # --- rows: files a recogniser cannot use at all ---------------------------------------------
 
 @dataclass(frozen=True)
@@ -272,8 +280,9 @@ def test_truncated_wav_is_used_as_far_as_it_goes(tmp_path, reference):
 
 # --- rows: audio that is hard to hear --------------------------------------------------------
 # Whatever the recogniser makes of it, the assistant must not act on a guess: each thing heard is
-# read back for a yes or no (clipped and telephone speech, still the real words, may be answered
-# or asked about),
+# read back for a yes or no, asked for again, or met with one question (where on the knee: German
+# "Knie" is heard as "knee"), never explained or advised on (clipped and telephone speech, still
+# the real words, may be answered),
 # and when nothing is heard the person is asked to speak. Nine seconds of room noise follow each
 # recording, as at a kiosk, so the no-input prompt has time to come.
 
@@ -306,8 +315,9 @@ def test_hard_audio_is_read_back_or_prompted_never_acted_on(kind, tmp_path):
     assert run.status == 0 and run.stderr == ""
     assert run.said()[0] == GREETING
     for heard in run.heard():
-        reply = reply_to(run, heard)
-        assert reply == read_back(heard) or reply.startswith(NOT_SURE) or (may_answer and reply.startswith("Assistant: ")), reply
+        reply = whole_reply_to(run, heard)
+        asked = reply == read_back(heard) or reply.startswith(NOT_SURE) or (reply.endswith("?") and "." not in reply)
+        assert asked or (may_answer and reply.startswith("Assistant: ")), reply
     if not run.heard():
         assert run.said() == [GREETING, NOTHING_HEARD]
 

@@ -25,15 +25,26 @@ from pocketsphinx import Vad
 
 from knowledge.text import words as canonical_words
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
+from voice.audio.noise_floor import NOISE_DBFS
 
 START_WINDOW = 0.3  # seconds of audio judged together when deciding that speech has started
 START_RATIO = 0.5  # share of voiced frames in it that starts an utterance (noisy speech has gaps)
 VAD_MODE = Vad.MEDIUM_STRICT
-# A voiced frame must be this much louder than the noise floor (speech at 10 dB SNR has vowels
-# well above it), and the floor, which follows any quieter frame at once, creeps up this fast
-# so that it finds a louder room again.
+# A voiced frame must be this much louder than the noise floor: speech at 10 dB SNR has vowels
+# well above it.
 GATE_DB = 6.0
-FLOOR_RISE_DB_PER_SECOND = 2.0
+# The noise floor is the quietest frame of the last FLOOR_SECONDS (minimum statistics): it follows
+# a quieter room at once and a louder one within that time, and continuous speech has pauses
+# between words and phrases down to the room's noise well within it. It used to follow any quieter
+# frame at once and creep up 2 dB a second: behind a webrtc canceller in a lobby (pink noise 10 dB
+# under the voice), its noise suppression left a second of quieter output as the assistant stopped,
+# the floor sank 15 dB under the lobby's noise, and that noise (which the VAD takes for speech) held
+# each utterance open until the floor had climbed back: "repeat that" said 1 s after "stop" was
+# answered 5 to 12 s late in 6 of 7 live runs.
+FLOOR_SECONDS = 1.5
+# Frames this quiet are no room's sound but silence made by the listener (the residual-echo gate's
+# while the assistant speaks, with the faint floor put under it, NOISE_DBFS): they leave the floor be.
+SILENT_DBFS = NOISE_DBFS + 10.0
 # Consecutive voiced frames that count as speech resuming (one is often a noise click).
 VOICED_RUN = 2
 # Audio kept while nobody speaks, so an utterance starts with the speech the VAD needed to see.
@@ -129,20 +140,28 @@ class Step:
     event: Event | None = None
 
 
+_SILENT_LEVEL = SILENT_DBFS + 20.0 * float(np.log10(32768.0))  # in the units of `VoiceGate`'s levels
+
+
 class VoiceGate:
     """Voice or not, one 30 ms frame at a time: the VAD's verdict, and loud enough above the noise floor."""
 
     def __init__(self) -> None:
         self._vad = Vad(mode=VAD_MODE, sample_rate=SAMPLE_RATE)
         self.frame_bytes: int = self._vad.frame_bytes
-        self._rise = FLOOR_RISE_DB_PER_SECOND * self._vad.frame_length
-        self.floor: float | None = None  # dB; None until the first frame
+        self._levels: deque[float] = deque(maxlen=round(FLOOR_SECONDS / self._vad.frame_length))
+
+    @property
+    def floor(self) -> float:
+        """The noise floor in dB (the level of a frame of exact silence before any sound came)."""
+        return min(self._levels, default=_SILENT_LEVEL)
 
     def voiced(self, frame: bytes) -> bool:
         samples = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
-        level = 10.0 * float(np.log10(np.mean(samples * samples) + 1.0))
-        self.floor = level if self.floor is None or level < self.floor else self.floor + self._rise
-        return level >= self.floor + GATE_DB and self._vad.is_speech(frame)
+        level = max(10.0 * float(np.log10(np.mean(samples * samples) + 1.0)), _SILENT_LEVEL)
+        floor = self.floor
+        self._levels.append(level)
+        return level >= min(floor, level) + GATE_DB and self._vad.is_speech(frame)
 
 
 class Endpointer:

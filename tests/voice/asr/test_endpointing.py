@@ -1,11 +1,13 @@
 """The endpointer on generated audio alone: bursts stand in for speech, so every time is known exactly."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from synthetic_sound import RATE, sound
-from voice.asr.endpointing import (COMPLETE_FACTOR, CONTINUES, MID_PHRASE_FACTOR, PAUSE_SECONDS, PRE_ROLL_SECONDS,
-                                    START_WINDOW, Endpointer, Event, TurnPolicy)
+from voice.asr.endpointing import (COMPLETE_FACTOR, CONTINUES, FLOOR_SECONDS, MID_PHRASE_FACTOR, PAUSE_SECONDS,
+                                    PRE_ROLL_SECONDS, START_WINDOW, Endpointer, Event, TurnPolicy, VoiceGate)
+from voice.audio.noise_floor import NoiseFloor
 
 FRAME = 0.03  # the endpointer judges 30 ms frames
 SLACK = 0.1  # seconds an edge may be found late: a voiced run of two frames, plus a frame
@@ -128,6 +130,35 @@ def test_steady_noise_at_10_db_neither_starts_nor_holds_an_utterance(kind: str) 
     hum = sound([("quiet", 0.2), (kind, 5.0)], seed=5)[int(0.2 * RATE) * 2:]  # loud from the first frame
     assert run(Endpointer(), noise_alone) == []
     assert Event.STARTED not in kinds(run(Endpointer(), hum))
+
+
+def frames_of(pcm: bytes, size: int) -> list[bytes]:
+    return [pcm[i:i + size] for i in range(0, len(pcm) - size + 1, size)]
+
+
+def test_the_noise_floor_finds_the_room_again_within_its_window_after_a_quieter_stretch() -> None:
+    """While the assistant speaks the residual-echo gate passes exact zeros (a faint floor is put under
+    them), and a canceller's noise suppression a quieter second as it stops: the room's noise after
+    them is at the noise floor again within FLOOR_SECONDS, not counted as voice until the floor has
+    crept back up."""
+    room = np.frombuffer(sound([("quiet", 1.0)], seed=6), dtype="<i2") + np.random.default_rng(7).normal(0, 100, RATE)
+    lobby = room.clip(-32768, 32767).astype("<i2").tobytes()
+    gate = VoiceGate()
+    for frame in frames_of(lobby, gate.frame_bytes):
+        gate.voiced(frame)
+    room_floor = gate.floor
+    assert not any(gate.voiced(frame) for frame in frames_of(NoiseFloor().fill(bytes(3 * 2 * RATE)), gate.frame_bytes))
+    assert gate.floor < room_floor - 15
+    after = frames_of(lobby + lobby, gate.frame_bytes)
+    window = round(FLOOR_SECONDS / FRAME)
+    for frame in after[:window]:
+        gate.voiced(frame)
+    assert gate.floor == pytest.approx(room_floor, abs=1.0)
+    assert not any(gate.voiced(frame) for frame in after[window:])
+    silent_start = VoiceGate()  # a noise-gated microphone: silence, then a voice
+    for frame in frames_of(NoiseFloor().fill(bytes(2 * RATE)), gate.frame_bytes):
+        silent_start.voiced(frame)
+    assert any(silent_start.voiced(frame) for frame in frames_of(sound([("voice", 0.3)]), gate.frame_bytes))
 
 
 def test_long_speech_is_cut_at_the_maximum_length_and_goes_on() -> None:
