@@ -42,8 +42,9 @@ GATE_DB = 6.0
 # each utterance open until the floor had climbed back: "repeat that" said 1 s after "stop" was
 # answered 5 to 12 s late in 6 of 7 live runs.
 FLOOR_SECONDS = 1.5
-# Frames this quiet are no room's sound but silence made by the listener (the residual-echo gate's
-# while the assistant speaks, with the faint floor put under it, NOISE_DBFS): they leave the floor be.
+# Frames quieter than this count as this loud: exact silence (the residual-echo gate's while the
+# assistant speaks, with the faint floor NOISE_DBFS put under it, or a noise-gated microphone's) is
+# no room's sound, and a floor set by it finds the room again within FLOOR_SECONDS.
 SILENT_DBFS = NOISE_DBFS + 10.0
 # Consecutive voiced frames that count as speech resuming (one is often a noise click).
 VOICED_RUN = 2
@@ -153,7 +154,7 @@ class VoiceGate:
 
     @property
     def floor(self) -> float:
-        """The noise floor in dB (the level of a frame of exact silence before any sound came)."""
+        """The noise floor in dB: the quietest frame of the last FLOOR_SECONDS (silence's level before any)."""
         return min(self._levels, default=_SILENT_LEVEL)
 
     def voiced(self, frame: bytes) -> bool:
