@@ -94,31 +94,34 @@ def test_the_early_decodes_padding_is_decoded_but_never_refitted_on(recognizer, 
     recognizer.reset()
 
 
+class Listening:
+    """A recogniser that adapts (`Adapts`), hearing "yes" in anything: what it was fed, and how."""
+
+    name = "fake"
+
+    def __init__(self):
+        self.fed: list[tuple[str, int]] = []
+
+    def accept(self, pcm: bytes) -> None:
+        self.fed.append(("accept", len(pcm)))
+
+    def pad(self, pcm: bytes) -> None:
+        self.fed.append(("pad", len(pcm)))
+
+    def resume(self, pcm: bytes) -> None:
+        self.fed.append(("resume", len(pcm)))
+
+    def partial(self) -> str:
+        return "yes"
+
+    def finish(self) -> Transcript:
+        return Transcript("yes")
+
+    def reset(self) -> None:
+        self.fed.clear()
+
+
 def test_the_stream_pads_the_early_decode_through_pad():
-    class Listening:
-        name = "fake"
-
-        def __init__(self):
-            self.fed: list[tuple[str, int]] = []
-
-        def accept(self, pcm: bytes) -> None:
-            self.fed.append(("accept", len(pcm)))
-
-        def pad(self, pcm: bytes) -> None:
-            self.fed.append(("pad", len(pcm)))
-
-        def resume(self, pcm: bytes) -> None:
-            self.fed.append(("resume", len(pcm)))
-
-        def partial(self) -> str:
-            return "yes"
-
-        def finish(self) -> Transcript:
-            return Transcript("yes")
-
-        def reset(self) -> None:
-            self.fed.clear()
-
     ears = Listening()
     stream = UtteranceStream(ears, TurnPolicy(1.2), decode_at_pause=True)
     yes_then_quiet = pcm_of("clean/k10.wav") + b"\0" * 16000
@@ -157,33 +160,9 @@ def test_a_resume_before_any_refit_decodes_afresh(recognizer):
 
 
 def test_the_stream_resumes_through_resume():
-    class Listening:
-        name = "fake"
-
-        def __init__(self):
-            self.fed: list[str] = []
-
-        def accept(self, pcm: bytes) -> None:
-            self.fed.append("accept")
-
-        def pad(self, pcm: bytes) -> None:
-            self.fed.append("pad")
-
-        def resume(self, pcm: bytes) -> None:
-            self.fed.append("resume")
-
-        def partial(self) -> str:
-            return "yes"
-
-        def finish(self) -> Transcript:
-            return Transcript("yes")
-
-        def reset(self) -> None:
-            self.fed.clear()
-
     ears = Listening()
     stream = UtteranceStream(ears, TurnPolicy(1.2), decode_at_pause=True)
     yes_pause_yes = pcm_of("clean/k10.wav") * 2
     for start in range(0, len(yes_pause_yes), 960):
         stream.feed(yes_pause_yes[start:start + 960])
-    assert "resume" in ears.fed
+    assert "resume" in [kind for kind, _ in ears.fed]
