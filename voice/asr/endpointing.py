@@ -160,9 +160,9 @@ class VoiceGate:
     def voiced(self, frame: bytes) -> bool:
         samples = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
         level = max(10.0 * float(np.log10(np.mean(samples * samples) + 1.0)), _SILENT_LEVEL)
-        floor = self.floor
+        floor = self.floor  # of the frames before this one
         self._levels.append(level)
-        return level >= min(floor, level) + GATE_DB and self._vad.is_speech(frame)
+        return level >= floor + GATE_DB and self._vad.is_speech(frame)
 
 
 class Endpointer:
