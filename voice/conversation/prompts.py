@@ -18,6 +18,7 @@ from voice.errors import VoiceError
 
 PROMPTS_FILE = Path(__file__).with_name("prompts.yaml")
 _PLACEHOLDERS = {"example", "text", "words", "places", "signs", "question", "place"}
+_LISTS = ("help", "not_sure_answers", "place_answers")  # keys that hold a list of sentences
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Prompts:
     where_again: str
     no_place: str
     not_sure_answers: tuple[str, ...]
+    place_answers: tuple[str, ...]
     place_reading: str
     sign_reading: str
     safety_unclear: str
@@ -99,8 +101,10 @@ def load_prompts(path: Path = PROMPTS_FILE) -> Prompts:
     for key, value in raw.items():
         _check_placeholders(path, key, value)
     values: dict[str, Any] = dict(raw)
-    values["help"] = _sentences(path, "help", raw["help"])
-    values["not_sure_answers"] = _sentences(path, "not_sure_answers", raw["not_sure_answers"])
+    for key in _LISTS:
+        values[key] = _sentences(path, key, raw[key])
+    if not all("{place}" in answer for answer in values["place_answers"]):
+        raise VoiceError(f"{path}: place_answers: every answer needs {{place}}")
     for key in ("describe_prompts", "after_answer_prompts", "yes_no_prompts"):
         modes = raw[key]
         if not isinstance(modes, dict) or set(modes) != {"spoken", "typed"}:
@@ -112,7 +116,7 @@ def load_prompts(path: Path = PROMPTS_FILE) -> Prompts:
         values["voice"] = {name: VoiceWords(**words) for name, words in raw["voice"].items()}
     except TypeError as error:
         raise VoiceError(f"{path}: voice: {error}") from None
-    for key in names - {"help", "not_sure_answers", "yes_no_prompts", "describe_prompts", "after_answer_prompts", "voice"}:
+    for key in names - {*_LISTS, "yes_no_prompts", "describe_prompts", "after_answer_prompts", "voice"}:
         if not isinstance(raw[key], str) or not raw[key].strip():
             raise VoiceError(f"{path}: {key}: expected one sentence")
     return Prompts(**values)

@@ -114,14 +114,16 @@ class Turns:
         if session.state == State.CONFIRMING:
             return self._listen(Expect.YES_NO, quiet, YES_NO)
         if session.state == State.FOLLOW_UP and session.follow_up is not None:
-            choices = tuple(session.follow_up.choices)
+            choices = self._choices()
             return self._listen(Expect.CHOICE if choices else Expect.DESCRIPTION, quiet, choices)
         if session.state in (State.GUIDED, State.WHICH_SIGN):
             return self._listen(Expect.CHOICE, quiet, self._choices())
         return self._listen(Expect.ANYTHING, quiet)
 
     def _choices(self) -> tuple[str, ...]:
-        return ()
+        """The answers the question waiting in this state offers the recogniser."""
+        follow_up = self._session.follow_up
+        return tuple(follow_up.choices) if self._session.state == State.FOLLOW_UP and follow_up is not None else ()
 
     def _pending_question(self) -> tuple[str, ...]:
         """The question still waiting for an answer, asked again after a side request."""

@@ -280,7 +280,7 @@ def test_two_failed_attempts_switch_to_where_then_safety_check_then_explanation(
     assert not_understood(person).kind == "not_sure"
     say = not_understood(person)
     assert say.kind == "where" and set(say.about) == {loc.id for loc in KB.locations}
-    assert person.listen.expect == Expect.CHOICE and "the calf" in person.listen.answers
+    assert person.listen.expect == Expect.CHOICE and {"the calf", "my calf"} <= set(person.listen.answers)
     say = person.hear("my calf")
     assert say.kind == "check" and set(say.about) == set(WARNING_IDS) and person.listen.expect == Expect.YES_NO
     say = person.hear("no")
@@ -512,6 +512,20 @@ def test_no_answer_to_a_follow_up_is_a_dead_end(answer):
     person.hear("my knee hurts")
     say = person.hear(answer)
     assert say.kind not in ("no_match", "not_sure"), (answer, say)
+
+
+def test_a_question_about_where_offers_the_recogniser_every_place_as_people_name_it():
+    person = Person()
+    person.hear("my knee hurts")
+    assert {"in front", "my thigh", "the thigh", "in my thigh"} <= set(person.listen.answers)
+    say = person.hear("my thigh")
+    assert say.kind in ("answer", "check") and split_sentences(KB.location("thigh").summary)[0] in say.sentences
+
+
+def test_a_question_about_what_makes_it_worse_offers_only_its_own_answers():
+    person = Person()
+    person.hear("my calf aches")
+    assert "walking" in person.listen.answers and "my thigh" not in person.listen.answers
 
 
 def test_a_new_description_after_a_follow_up_is_not_merged_with_the_old_one():
