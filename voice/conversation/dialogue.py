@@ -308,7 +308,7 @@ class Dialogue(YesNo):
             return self._ask(Pending(Question.SIGN, words, match=understood.confirm_match, otherwise=otherwise,
                                      signs=asked), Kind.CHECK, about=asked)
         if understood.unsure and read_back:
-            return self._not_understood()
+            return self._not_understood(found.locations)
         if read_back and not utterance.typed and utterance.words <= FEW_WORDS and not utterance.known:
             return self._not_caught()
         if read_back and not utterance.typed and utterance.confidence < self._min_confidence and understood.agreement is None:
@@ -332,9 +332,9 @@ class Dialogue(YesNo):
         session = self._session
         session.state, session.context, session.follow_up, session.pending = State.READY, None, None, None
         if not found.out_of_scope and not (found.topics or found.warnings):
-            session.failures += 1
-            if session.failures >= 2 and self._kb is not None:
-                return self._ask_where()
+            guided = self._failed(found.locations)
+            if guided is not None:
+                return guided
         if found.warnings:
             session.safety_done = True
         # A sign heard only in another reading is asked about after the advice for those heard clearly
@@ -405,10 +405,10 @@ class Dialogue(YesNo):
                              before=(self._prompts.not_caught_again,))
         return self._say((self._prompts.not_caught,), Kind.NOT_SURE, self._listen(Expect.ANYTHING))
 
-    def _not_understood(self) -> list[Action]:
-        session = self._session
-        session.failures += 1
-        if session.failures >= 2 and self._kb is not None:
-            return self._ask_where()
+    def _not_understood(self, places: tuple[str, ...] = ()) -> list[Action]:
+        """`places`: the location ids an unsure reading of it named (see `_ask_where`)."""
+        guided = self._failed(places)
+        if guided is not None:
+            return guided
         sentence = self._prompts.not_sure.format(example=self._domain.example)
         return self._say((sentence,), Kind.NOT_SURE, self._listen(Expect.DESCRIPTION))

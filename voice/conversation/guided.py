@@ -31,11 +31,31 @@ class Guided(Turns):
     def _answer(self, found: Match, also: Understanding | None = None) -> list[Action]:
         raise NotImplementedError
 
-    def _ask_where(self) -> list[Action]:
-        """Open recognition failed twice: ask where it hurts from a short list the recogniser can hear."""
+    def _failed(self, places: tuple[str, ...] = ()) -> list[Action] | None:
+        """One more utterance in a row that could not be understood (`places`: the location ids its
+        reading named): the guided questions after the second, else None to say so as usual."""
         session = self._session
+        session.failures += 1
+        session.heard_places = places if session.failures == 1 else tuple(p for p in session.heard_places if p in places)
+        return self._ask_where() if session.failures >= 2 and self._kb is not None else None
+
+    def _ask_where(self) -> list[Action]:
+        """Open recognition failed twice: ask where it hurts, as a yes/no question when those tries all
+        named one place, else from a short list; both are answers the recogniser can hear.
+
+        A place misheard words name twice is likely what was said ("my hip aches since i started
+        limping" heard with "removing" for "limping", twice, and not trusted), and a yes or no is
+        what the recogniser hears best, where "my hip" was heard "my gait". Words bent into a place
+        from speech about something else rarely name the same one twice, and get a "no".
+        """
+        session = self._session
+        heard = session.heard_places
         session.state, session.context, session.follow_up, session.pending = State.GUIDED, None, None, None
         session.failures = session.unclear_answers = 0
+        session.heard_places = ()
+        if len(heard) == 1 and self._kb is not None:
+            sentence = self._prompts.place_check.format(place=self._kb.location(heard[0]).title)
+            return self._ask(Pending(Question.PLACE, sentence, place=heard[0]), Kind.CHECK, about=heard)
         sentence = self._prompts.guided_where.format(places=self._prompts.spoken_list(self._places()))
         return self._say((sentence,), Kind.WHERE, self._listen_here(), about=self._location_ids)
 

@@ -59,6 +59,7 @@ class Prompts:
     polite: str
     hello: str
     guided_where: str
+    place_check: str
     where_again: str
     no_place: str
     not_sure_answers: tuple[str, ...]

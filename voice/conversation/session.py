@@ -42,6 +42,7 @@ class Question(str, Enum):
     ALSO_SIGN = "also_sign"  # the same, after the advice for another sign heard clearly
     SAFETY = "safety"  # the pack's safety question, once per conversation
     FINISH = "finish"  # "Would you like to finish?" after words it could not place, twice in a row
+    PLACE = "place"  # "Is the pain in the hip?": the place the tries it could not understand all named
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Pending:
     match: Match | None = None  # SIGN, ALSO_SIGN: the reading to answer on "yes"; SAFETY: the answer to give on "no"
     otherwise: Match | None = None  # SIGN: the reading to answer on "no" (None: it was not understood)
     signs: tuple[str, ...] = ()  # SIGN, ALSO_SIGN: what it asks about; "no" rules them out
+    place: str = ""  # PLACE: the location id to explain on "yes"
 
 
 @dataclass
@@ -74,6 +76,7 @@ class Session:
     no_inputs: int = 0
     unclear_answers: int = 0  # replies to the pending yes/no question that were neither yes, no nor new
     failures: int = 0  # utterances in a row that could not be understood
+    heard_places: tuple[str, ...] = ()  # location ids that every one of those failures named
     explain_next: Match | None = None  # what to explain once the person has said which sign they have
     safety_done: bool = False  # warning signs were raised, ruled out or asked about
     waiting: bool = False  # "wait" was said: longer time limits until they speak again

@@ -29,7 +29,7 @@ class YesNo(Guided):
     def _describe(self, found: Match) -> list[Action]:
         raise NotImplementedError
 
-    def _not_understood(self) -> list[Action]:
+    def _not_understood(self, places: tuple[str, ...] = ()) -> list[Action]:
         raise NotImplementedError
 
     def _on_yes_no(self, utterance: Utterance) -> list[Action]:
@@ -49,6 +49,12 @@ class YesNo(Guided):
             return self._respond_to(utterance)
         if pending.question == Question.READ_BACK:
             return self._read_back_answered(pending, utterance)
+        if pending.question == Question.PLACE:  # "no": the list of places
+            if utterance.yes:
+                return self._place_chosen(pending.place)
+            if utterance.rest:  # "no, my calf"
+                return self._respond_to(self._reclassify(utterance.rest, utterance))
+            return self._ask_where()
         if pending.question == Question.FINISH:
             if utterance.yes:
                 return self._command(Command.GOODBYE)
@@ -96,11 +102,12 @@ class YesNo(Guided):
     def _read_back_answered(self, pending: Pending, utterance: Utterance) -> list[Action]:
         session = self._session
         if not utterance.yes:
-            session.failures += 1
             if utterance.rest:
+                session.failures, session.heard_places = session.failures + 1, ()
                 return self._respond_to(self._reclassify(utterance.rest, utterance))
-            if session.failures >= 2 and self._kb is not None:
-                return self._ask_where()
+            guided = self._failed()
+            if guided is not None:
+                return guided
             return self._say((self._prompts.say_again,), Kind.PROMPT, self._listen(Expect.DESCRIPTION))
         if pending.command is not None:
             return self._command(pending.command)

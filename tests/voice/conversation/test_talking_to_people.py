@@ -271,8 +271,47 @@ def test_guesses_that_agree_are_answered_without_a_read_back():
 
 # --- the guided fallback ---------------------------------------------------------------------------
 
+# Speech about something else, bent into other words each time: two tries name no place in common.
+BENT = (("the knee on to walk", ("tell me a joke", "tell me the oak")), ("um a tendon on to walk", ("tell me a joke", "tell me the oak")))
+
+
 def not_understood(person: Person) -> Say:
-    return person.hear("the knee on to walk", 0.4, alternatives=("tell me a joke", "tell me the oak"))
+    words, others = BENT[person.d._session.failures % 2]
+    return person.hear(words, 0.4, alternatives=others)
+
+
+def unsure_about_the_hip(person: Person) -> Say:
+    return person.hear("my hip aches since i started removing", 0.3, alternatives=("my hip aches since i started moving",
+                                                                                "i hit a cake since i started"))
+
+
+def test_two_unsure_tries_naming_one_place_ask_about_it_and_yes_explains_it_after_the_safety_check():
+    person = Person()
+    assert unsure_about_the_hip(person).kind == "not_sure"
+    say = unsure_about_the_hip(person)
+    assert say.kind == "check" and say.sentences == (PROMPTS.place_check.format(place="the hip"),)
+    assert say.about == ("hip",) and person.listen.expect == Expect.YES_NO
+    say = person.hear("yes")
+    assert say.kind == "check" and set(say.about) == set(WARNING_IDS)
+    say = person.hear("no")
+    assert say.kind == "answer" and split_sentences(KB.location("hip").summary)[0] in say.sentences
+
+
+def test_no_to_the_place_heard_asks_where_from_the_list():
+    person = Person()
+    unsure_about_the_hip(person)
+    unsure_about_the_hip(person)
+    say = person.hear("no")
+    assert say.kind == "where" and person.listen.expect == Expect.CHOICE
+    say = person.hear("my calf")
+    assert say.kind == "check"
+
+
+def test_tries_naming_different_places_ask_where_from_the_list():
+    person = Person()
+    unsure_about_the_hip(person)
+    say = person.hear("my calf hurts since i started removing", 0.3, alternatives=("i hit a cake since i started",))
+    assert say.kind == "where"
 
 
 def test_two_failed_attempts_switch_to_where_then_safety_check_then_explanation():
