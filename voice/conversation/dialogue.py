@@ -314,6 +314,13 @@ class Dialogue(YesNo):
         if read_back and not utterance.typed and utterance.confidence < self._min_confidence and understood.agreement is None:
             return self._ask(Pending(Question.READ_BACK, self._read_back(utterance.text), text=utterance.text,
                                      match=found), Kind.CONFIRM)
+        if found.out_of_scope and read_back and not utterance.typed and utterance.confidence < self._min_confidence:
+            # Not heard clearly, it may be a leg complaint misheard: live, an espeak voice's "my hip aches
+            # since i started limping" was heard six ways ("my good i think i got it really") and told
+            # "That doesn't sound like a knee or leg problem" five times in a row: a dead end.
+            guided = self._failed()
+            if guided is not None:
+                return guided
         return answer(found)
 
     def _describe(self, found: Match) -> list[Action]:

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from knowledge.model import Match
 from knowledge.reply import MAX_FIRST_ANSWER_WORDS, OFFER_MORE, compose_reply, split_sentences, warnings_overview, word_count
 from voice.asr.recognizer import Alternative
 from voice.app import build_dialogue
@@ -714,3 +715,23 @@ def test_the_generic_models_guess_checks_the_words_heard_not_a_reading_with_cont
     alone = classify(Heard("the knee on to walk", 0.5, (Alternative("tell me a joke", 0.0, generic=True),)),
                      Expect.CHOICE, match)
     assert alone.understanding.unsure
+
+
+OFF_TOPIC = compose_reply(Match("", out_of_scope=True), KB).sentences
+
+
+def test_speech_not_heard_clearly_as_off_topic_twice_in_a_row_is_asked_where_it_hurts():
+    person = Person()
+    say = person.hear("my good i think i got it really", 0.5, ("my good i think i got it", "my good i think it really"))
+    assert say.kind == "answer" and say.sentences == OFF_TOPIC
+    say = person.hear("my good the day for a car it really", 0.5, ("my good the day for a car", "my good the day"))
+    assert say.kind == "where" and person.listen.expect == Expect.CHOICE
+    say = person.hear("my hip")
+    assert say.kind == "check"
+
+
+def test_off_topic_heard_clearly_gets_the_off_topic_answer_every_time():
+    person = Person()
+    assert person.hear("my wrist hurts when i type").sentences == OFF_TOPIC
+    assert person.hear("i have a sore throat").sentences == OFF_TOPIC
+    assert person.hear("tell me about the weather").sentences == OFF_TOPIC
