@@ -316,8 +316,8 @@ class Dialogue(YesNo):
                                      match=found), Kind.CONFIRM)
         if found.out_of_scope and read_back and not utterance.typed and utterance.confidence < self._min_confidence:
             # Not heard clearly, it may be a leg complaint misheard: live, an espeak voice's "my hip aches
-            # since i started limping" was heard six ways ("my good i think i got it really") and told
-            # "That doesn't sound like a knee or leg problem" five times in a row: a dead end.
+            # since i started limping", said 8 times, was heard 8 ways ("my good i think i got it really")
+            # and told "That doesn't sound like a knee or leg problem" 6 times: a dead end.
             guided = self._failed()
             if guided is not None:
                 return guided

@@ -133,10 +133,11 @@ class Guided(Turns):
 
     def _choices(self) -> tuple[str, ...]:
         follow_up = self._session.follow_up
-        if self._session.state == State.FOLLOW_UP and follow_up is not None and follow_up.choices:
+        if self._session.state == State.FOLLOW_UP and follow_up is not None:
             # Asked where in the knee or the leg, people also name another place ("my thigh").
-            places = self._place_answers() if follow_up.id in (HOME, WHERE) else ()
-            return tuple(dict.fromkeys((*follow_up.choices, *places)))
+            asked = super()._choices()
+            places = self._place_answers() if asked and follow_up.id in (HOME, WHERE) else ()
+            return tuple(dict.fromkeys((*asked, *places)))
         if self._session.state == State.GUIDED:
             return tuple(dict.fromkeys(self._places() + self._place_answers())) + self._prompts.not_sure_answers
         if self._session.state == State.WHICH_SIGN and self._kb is not None:
