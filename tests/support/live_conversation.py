@@ -14,14 +14,12 @@ a caption no rule fits ends the conversation. Example, a voice whose "hip" is mi
 """
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from live_scenario import Person, Session, SpeakerWatch, Utterance
-from virtual_audio import VirtualAudio
+from live_scenario import ROOT, Person, Session, SpeakerWatch, Utterance, echoing_room
 
 MAX_TURNS = 12
 REPLY_WAIT = 20.0  # seconds for the reply to start
@@ -61,18 +59,8 @@ def main(argv: list[str]) -> int:
         return 2
     voice, first = argv[0], argv[1]
     rules = [tuple(rule.split("=>", 1)) for rule in argv[2:] if "=>" in rule]
-    root = Path(__file__).resolve().parents[2]
-    with tempfile.TemporaryDirectory() as scratch:
-        audio = VirtualAudio(Path(scratch) / "audio")
-        os.environ.update(audio.client_env)
-        audio.start_daemon(rescan_portaudio=False)
-        try:
-            audio.add_room_echo()
-            env = {**os.environ, **audio.client_env, "PYTHONPATH": str(root)}
-            talk([sys.executable, "-m", "voice", "--engine", "pocketsphinx"], env, Path(scratch), voice, first,
-                 rules, root)
-        finally:
-            audio.stop_daemon()
+    with tempfile.TemporaryDirectory() as scratch, echoing_room(Path(scratch)) as env:
+        talk([sys.executable, "-m", "voice", "--engine", "pocketsphinx"], env, Path(scratch), voice, first, rules, ROOT)
     return 0
 
 

@@ -20,7 +20,8 @@ import tempfile
 import threading
 import time
 import wave
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -280,25 +281,32 @@ def _sleep_until(moment: float) -> None:
     time.sleep(max(0.0, moment - time.monotonic()))
 
 
-def main(argv: list[str]) -> int:
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def echoing_room(folder: Path) -> Iterator[dict[str, str]]:
+    """For a run by hand: a private sound server with the room echo, and the environment to run the assistant in."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from virtual_audio import VirtualAudio
 
-    root = Path(__file__).resolve().parents[2]
-    with tempfile.TemporaryDirectory() as scratch:
-        audio = VirtualAudio(Path(scratch) / "audio")
-        os.environ.update(audio.client_env)
-        audio.start_daemon(rescan_portaudio=False)
-        try:
-            audio.add_room_echo()
-            env = {**os.environ, **audio.client_env, "PYTHONPATH": str(root)}
-            command = [sys.executable, "-m", "voice", "--engine", "pocketsphinx", *argv]
-            started = time.monotonic()
-            run = run_scenario(command, env, Path(scratch), cwd=root)
-            print(run.report())
-            print(f"scenario took {time.monotonic() - started:.1f} s")
-        finally:
-            audio.stop_daemon()
+    audio = VirtualAudio(folder / "audio")
+    os.environ.update(audio.client_env)
+    audio.start_daemon(rescan_portaudio=False)
+    try:
+        audio.add_room_echo()
+        yield {**os.environ, **audio.client_env, "PYTHONPATH": str(ROOT)}
+    finally:
+        audio.stop_daemon()
+
+
+def main(argv: list[str]) -> int:
+    with tempfile.TemporaryDirectory() as scratch, echoing_room(Path(scratch)) as env:
+        command = [sys.executable, "-m", "voice", "--engine", "pocketsphinx", *argv]
+        started = time.monotonic()
+        run = run_scenario(command, env, Path(scratch), cwd=ROOT)
+        print(run.report())
+        print(f"scenario took {time.monotonic() - started:.1f} s")
     return 0
 
 
