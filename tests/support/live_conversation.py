@@ -6,7 +6,7 @@ Run by hand to talk to the assistant as a person would, with a voice it hears ba
     python tests/support/live_conversation.py VOICE "first words" ["CAPTION PART=>answer" ...]
 
 Each rule answers the assistant's last caption that holds its part (the first rule that fits);
-a caption no rule fits ends the conversation. Example, a voice whose "hip" is misheard:
+the answer "(silence)" says nothing for 20 s; a caption no rule fits ends the conversation. Example, a voice whose "hip" is misheard:
 
     python tests/support/live_conversation.py en-us+f3 "my hip aches since i started limping" \\
         "not sure I understood=>my hip aches since i started limping" "Is the pain in=>yes" \\
@@ -24,6 +24,8 @@ from live_scenario import ROOT, Person, Session, SpeakerWatch, Utterance, echoin
 MAX_TURNS = 12
 REPLY_WAIT = 20.0  # seconds for the reply to start
 ANSWER_WAIT = 90.0  # seconds for it to end
+SILENCE = "(silence)"  # an answer that says nothing
+SILENT_WAIT = 20.0  # seconds of saying nothing
 
 
 def talk(command: list[str], env: dict[str, str], folder: Path, voice: str, first: str,
@@ -37,20 +39,37 @@ def talk(command: list[str], env: dict[str, str], folder: Path, voice: str, firs
         watch.quiet_from(greeting, 60, quiet=1.0)
         shown, words = 0, first
         for _ in range(MAX_TURNS):
-            step = person.say(Utterance.synthesise(words, folder, voice))
-            reply = watch.first_loud_after(step.ended, REPLY_WAIT)
-            print(f"PERSON: {words}  (reply {'none' if reply is None else f'{reply - step.ended:.2f} s'} after their speech)")
-            watch.quiet_from(reply or step.ended, ANSWER_WAIT, quiet=1.0)
+            if words == SILENCE:  # say nothing: what does it do when nobody answers?
+                reply = watch.first_loud_after(time.monotonic(), SILENT_WAIT)
+                print(f"PERSON: (silent)  (it spoke again {'never' if reply is None else 'after a while'})")
+                ended = reply
+            else:
+                step = person.say(Utterance.synthesise(words, folder, voice))
+                reply = watch.first_loud_after(step.ended, REPLY_WAIT)
+                print(f"PERSON: {words}  (reply {'none' if reply is None else f'{reply - step.ended:.2f} s'} after their speech)")
+                ended = reply or step.ended
+            if ended is not None:
+                watch.quiet_from(ended, ANSWER_WAIT, quiet=1.0)
             lines = session.lines()
             print("\n".join("    " + line for line in lines[shown:]))
             shown = len(lines)
-            asked = next((line for line in reversed(lines) if line.startswith("Assistant: ")), "")
+            asked = _last_said(lines)
             words = next((answer for part, answer in rules if part in asked), "")
             if not words:
                 return
     finally:
         session.stop()
         watch.close()
+
+
+def _last_said(lines: list[str]) -> str:
+    """The assistant's last caption, its wrapped lines joined."""
+    starts = [n for n, line in enumerate(lines) if line.startswith("Assistant: ")]
+    if not starts:
+        return ""
+    said = [lines[starts[-1]]]
+    said += [line.strip() for line in lines[starts[-1] + 1:] if line.startswith(" ")]
+    return " ".join(said)
 
 
 def main(argv: list[str]) -> int:
