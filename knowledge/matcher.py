@@ -114,7 +114,9 @@ class Matcher:
         animal = any(s in _ANIMALS for s in stems) and (
             not any(_MINE in stems[max(0, p - 2):p] for p in mentions)
             or any(_ANIMALS & set(stems[max(0, p - 2):p]) for p in mentions))
-        if animal or (not about_area and (other_part or not (names_topic or hinted or (warnings and personal)))):
+        elsewhere = other_part or any(h.phrase.role == "other_complaint" for h in hits)
+        telling = [w for w in warnings if kb.warning(w).on_its_own or not elsewhere]
+        if animal or (not about_area and (other_part or not (names_topic or hinted or (telling and personal)))):
             return Match(text=text, out_of_scope=True, emergency=emergency, other_part=other_part)
         return Match(text=text, topics=_score_topics(hits, locations, index, home), locations=tuple(locations),
                      warnings=tuple(warnings), about_area=about_area or names_topic, emergency=emergency,
@@ -171,6 +173,7 @@ def _build_index(kb: KnowledgeBase) -> _Index:
         phrases += [_compile(p, "emergency", emergency.id) for p in emergency.phrases]
         phrases += [_compile(p, "exception", emergency.id) for p in emergency.not_when]
     phrases += [_compile(p, "other_part", p) for p in kb.domain.other_body_parts]
+    phrases += [_compile(p, "other_complaint", p) for p in kb.domain.other_complaints]
     by_first: dict[str, list[_Phrase]] = defaultdict(list)
     vocabulary = set()
     for phrase in phrases:

@@ -60,6 +60,9 @@ class WarningSign:
     not_when: tuple[str, ...] = ()  # phrases that look like the sign but are not ("hot water bottle")
     ask: str = ""  # the sign said back in a question ("you can't put weight on your leg"), second person
     short: str = ""  # its name in a spoken list of choices ("unable to stand"); the title when empty
+    # False when its phrases say how long, not what ("for weeks", "won't go away"): a cough lasts too,
+    # so beside another body part or complaint the sign does not put speech in scope.
+    on_its_own: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,6 +101,9 @@ class Domain:
     notice: str  # "not a diagnosis", after every explanation
     area_words: tuple[str, ...]  # the whole area ("leg"): about the person only in context ("my leg")
     other_body_parts: tuple[str, ...]  # naming one, with nothing about the area, is out of scope
+    # Complaints that are not about the area ("cough", "rash"): beside one, a sign that is not
+    # `on_its_own` ("for weeks") says nothing of the leg.
+    other_complaints: tuple[str, ...] = ()
     follow_ups: tuple[FollowUpQuestion, ...]
     safety_question: str  # one yes/no question covering all warning signs, worded from them
     emergency_answer: str = rule(contains=("{number}",))

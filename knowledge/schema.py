@@ -112,6 +112,8 @@ def _problem(spec: Spec, value: Any) -> str | None:
     hint, item = spec.hint, _item(spec.hint)
     if hint is str:
         return _text_problem(spec, value)
+    if hint is bool:
+        return None if isinstance(value, bool) else "must be true or false"
     if hint is float:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
         return None if ok else "must be a positive number"
@@ -180,6 +182,8 @@ def _convert(hint: Any, value: Any) -> Any:
     item = _item(hint)
     if hint is str:
         return value.strip()
+    if hint is bool:
+        return value
     if hint is float:
         return float(value)
     if typing.get_origin(hint) is dict:

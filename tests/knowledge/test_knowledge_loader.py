@@ -202,3 +202,12 @@ def test_speech_weights_are_positive_numbers(tmp_path):
     write_kb(tmp_path, locations=LOCATION, speech=SPEECH.replace("weight: 2", "weight: lots"))
     problem = only_problem(tmp_path)
     assert problem.field == "speech.templates[0].weight" and problem.line == 4 and "positive number" in problem.message
+
+
+def test_a_yes_or_no_field_must_be_true_or_false(tmp_path):
+    warning = ("warnings:\n  - id: lasting\n    title: Lasting pain\n    urgency: soon\n    advice: See a doctor.\n"
+               "    phrases: [for weeks]\n    source: Test\n    on_its_own: sometimes\n")
+    write_kb(tmp_path, locations=LOCATION, warnings=warning)
+    problem = only_problem(tmp_path)
+    assert (problem.file, problem.line, problem.field) == ("warnings.yaml", 8, "warnings[lasting].on_its_own")
+    assert "must be true or false" in problem.message

@@ -81,6 +81,20 @@ def test_how_long_an_activity_lasts_is_not_how_long_the_pain_has(text, raised):
     assert ("persistent_pain" in match(text).warnings) == raised
 
 
+@pytest.mark.parametrize("text", ["i have a cough that won't go away", "i have had a rash for weeks",
+                                  "i have been tired for months now"])
+def test_how_long_another_complaint_lasts_is_not_about_the_leg(text):
+    assert match(text).out_of_scope
+
+
+@pytest.mark.parametrize("text,raised", [
+    ("it won't go away", "persistent_pain"), ("ive rested it for ages and its still no better", "persistent_pain"),
+    ("i have a cough and my knee has hurt for weeks", "persistent_pain"),
+    ("i can't walk on it. no cough", "cannot_bear_weight")])
+def test_a_sign_beside_no_other_complaint_or_beside_the_leg_still_counts(text, raised):
+    assert raised in match(text).warnings
+
+
 @pytest.mark.parametrize("text,topic", [
     ("my knee aches when i go up the stairs", "patellofemoral_pain"),
     ("it hurts when i sit down and the pain goes down into my calf", "referred_pain"),
