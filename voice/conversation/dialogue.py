@@ -25,7 +25,7 @@ from typing import Protocol
 from knowledge.model import Domain, KnowledgeBase, Match, Reply
 from knowledge.understanding import MIN_CONFIDENCE, Understanding
 from voice.conversation import follow_up
-from voice.conversation.commands import SHORT_REQUEST_WORDS, Command
+from voice.conversation.commands import SHORT_REQUEST_WORDS, Command, normalise
 from voice.conversation.events import (Action, Event, Exit, Expect, Heard, Idle, Kind, Listen, NoInput, SpeechCut,
                                        SpeechDone, Start, StopKey, StopSpeaking)
 from voice.conversation.prompts import Prompts, load_prompts
@@ -229,10 +229,22 @@ class Dialogue(YesNo):
         return self._description(utterance, self._describe)
 
     def _on_follow_up(self, utterance: Utterance) -> list[Action]:
-        """Any reply to the follow-up question continues: what it adds is read with the description."""
-        if utterance.kind == Said.DESCRIPTION:
+        """Any reply to the follow-up question continues: what it adds is read with the description.
+
+        A spoken reply that is none of the answers offered and was barely heard adds nothing, as
+        silence would: live, a mumbled "um hmm" came out "buttocks" and got the hip's explanation.
+        A sign in it is still advised or asked about.
+        """
+        if utterance.kind == Said.DESCRIPTION and not self._barely_heard_answer(utterance):
             return self._description(utterance, lambda found: self._answer(self._with_fallback(found)), read_back=False)
         return self._answer(self._with_fallback(self._session.context or Match("")))
+
+    def _barely_heard_answer(self, utterance: Utterance) -> bool:
+        understood = utterance.understanding
+        if utterance.typed or understood is None or understood.match.warnings or understood.confirm or \
+                normalise(utterance.text) in {normalise(choice) for choice in self._choices()}:
+            return False
+        return understood.unsure or (utterance.confidence < self._min_confidence and understood.agreement is None)
 
     def _on_place(self, utterance: Utterance) -> list[Action]:
         """Guided: the answer to "where does it hurt most" (a sign said with it is advised at once).

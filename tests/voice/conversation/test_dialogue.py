@@ -391,6 +391,24 @@ def test_an_unsure_follow_up_answer_is_combined_without_a_read_back():
     assert say_of(actions).sentences == ("ANSWER my calf aches walking",) and talk.d.state == State.READY
 
 
+def test_a_barely_heard_reply_to_a_follow_up_adds_nothing_to_the_description():
+    """A mumble the recogniser made into a place is not taken as where it hurts."""
+    talk = ready()
+    talk.hear("my calf aches")
+    actions, _ = talk.hear("my thigh", confidence=0.2)
+    assert say_of(actions).sentences == ("ANSWER my calf aches",)
+
+
+def test_a_barely_heard_offered_answer_or_sign_in_reply_to_a_follow_up_still_counts():
+    talk = ready()
+    talk.hear("my knee hurts")
+    actions, _ = talk.hear("in front", confidence=0.2)
+    assert say_of(actions).sentences == ("ANSWER my knee hurts in front of my knee",)
+    talk.hear("my knee hurts")
+    actions, _ = talk.hear("no weight", confidence=0.2)
+    assert say_of(actions).sentences[0] == "WARNING cannot_bear_weight"
+
+
 def test_no_answer_to_a_follow_up_gives_the_answer_anyway():
     talk = ready()
     talk.hear("my calf aches")
