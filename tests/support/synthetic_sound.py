@@ -8,9 +8,10 @@ FLOOR_STD = 3.0  # a faint noise floor: a real microphone never gives exact zero
 
 
 def sound(parts: list[tuple[str, float]], rate: int = RATE, seed: int = 0, snr_db: float | None = None) -> bytes:
-    """int16 PCM from ("quiet" | "noise" | "tone" | "voice", seconds) parts over a faint noise floor.
+    """int16 PCM from ("quiet" | "noise" | "tone" | "voice" | "fall" | "rise", seconds) parts over a faint noise floor.
 
-    "tone" is a 440 Hz sine, "voice" a 140 Hz buzz with its harmonics (as a vowel has), "noise"
+    "tone" is a 440 Hz sine, "voice" a 140 Hz buzz with its harmonics (as a vowel has), "fall" the
+    same buzz gliding down to 80 Hz (a voice at a sentence's end), "rise" gliding up to 200 Hz, "noise"
     loud white noise. With `snr_db`, steady white noise that many dB below the bursts' level runs
     under the whole clip (a noisy room).
     """
@@ -24,8 +25,10 @@ def sound(parts: list[tuple[str, float]], rate: int = RATE, seed: int = 0, snr_d
             piece = rng.normal(0.0, 3000.0, n)
         elif kind == "tone":
             piece = 8000.0 * np.sin(2 * np.pi * 440.0 * t)
-        elif kind == "voice":
-            piece = sum(3000.0 / k * np.sin(2 * np.pi * 140.0 * k * t) for k in range(1, 16))
+        elif kind in ("voice", "fall", "rise"):
+            hz = np.geomspace(140.0, {"voice": 140.0, "fall": 80.0, "rise": 200.0}[kind], n)
+            phase = 2 * np.pi * np.cumsum(hz) / rate
+            piece = sum(3000.0 / k * np.sin(k * phase) for k in range(1, 16))
         elif kind != "quiet":
             raise ValueError(f"unknown kind of sound {kind!r}")
         pieces.append(piece)

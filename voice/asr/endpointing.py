@@ -24,6 +24,7 @@ import numpy as np
 from pocketsphinx import Vad
 
 from knowledge.text import words as canonical_words
+from voice.asr import intonation
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
 from voice.audio.noise_floor import NOISE_DBFS
 
@@ -66,6 +67,10 @@ MAX_UTTERANCE_SECONDS = 20.0
 CONTINUES = frozenset(
     "and or but with my your the of to into from when because am is are was were have has".split()
 )
+# Of those, the ones a sentence can end on ("that is what it is") or that the recogniser makes of a
+# last word ("my thigh is" for "my thigh aches", at the end of a whole description): a voice that
+# fell as at a sentence's end (`intonation`) ends the turn after them, as after any other word.
+WEAK_CONTINUES = frozenset("am is are was were have has".split())
 # Multiples of the `silence` setting: after a continuing word, and after a complete answer.
 # Mid-phrase, 0.5 s -> 1.75 s: the bench's pauses of 1.0 and 1.2 s after "and", "my" or "the" were
 # all cut off at 0.9 s; at 1.5 s, one 1.2 s pause in 10 dB white noise still was, as the gate had
@@ -97,15 +102,21 @@ class TurnPolicy:
     short_answer: bool = False
     complete: Callable[[str], bool] | None = None
 
-    def pause_after(self, words: str, others: Sequence[str] = ()) -> float:
-        """Seconds of silence after `words` (and the recogniser's `others` guesses at them) that end the turn."""
-        if _continues(words):
+    def pause_after(self, words: str, others: Sequence[str] = (), fell: bool = False) -> float:
+        """Seconds of silence after `words` (and the recogniser's `others` guesses at them) that end the turn.
+
+        `fell`: the voice fell as at the end of a sentence. The other guesses and a weak continuing
+        word then hold nothing open: on the bench's fixtures, offline, whole descriptions held open
+        7 -> 1 of 77 and no mid-sentence pause ended sooner.
+        """
+        if _continues(words) and not (fell and canonical_words(words)[-1] in WEAK_CONTINUES):
             return self.silence * MID_PHRASE_FACTOR
+        others = () if fell else others[:OTHERS_CHECKED]
         if canonical_words(words) and (self.short_answer or (self.complete is not None and self.complete(words))):
-            if not self.short_answer and _hesitating(others[:OTHERS_CHECKED]):
+            if not self.short_answer and _hesitating(others):
                 return self.silence * MID_PHRASE_FACTOR
             return self.silence * COMPLETE_FACTOR
-        if any(_continues(reading) for reading in others[:OTHERS_CHECKED]):
+        if any(_continues(reading) for reading in others):
             return self.silence * MID_PHRASE_FACTOR
         return self.silence
 
@@ -200,6 +211,8 @@ class Endpointer:
         self._voiced_run = 0
         self._last_voice = 0.0  # seconds; when the current utterance last had voice
         self._pause: float | None = None  # while paused: the silence that ends the turn
+        self._recent = bytearray()  # the utterance's last `intonation.REFERENCE_SECONDS` of audio
+        self._fell = False  # at the pause under way: the voice fell as at a sentence's end
         self._ended_at: int | None = None  # sample index at which the last utterance ended
         self.gap: float | None = None  # seconds from the end of the one before to the start of this one
 
@@ -228,6 +241,7 @@ class Endpointer:
         now = self._clock / SAMPLE_RATE
         self._voiced_run = self._voiced_run + 1 if voiced else 0
         steps = [Step(frame)]
+        self._keep_recent(frame)
         if self._voiced_run >= VOICED_RUN:
             self._last_voice = now
             if self._pause is not None:
@@ -235,10 +249,14 @@ class Endpointer:
                 steps.append(Step(b"", Event.RESUMED))
         silent = now - self._last_voice
         if self._pause is None and silent >= PAUSE_SECONDS:
+            self._fell = intonation.fell(bytes(self._recent))
             self._pause = self._pause_after(readings())
             steps.append(Step(b"", Event.PAUSED))
-        if self._pause is not None and silent >= self._pause:
-            self._pause = self._pause_after(readings())  # the last word may have come in late
+        # The last word may have come in late; after a fall in pitch, the decode made at the pause
+        # (not the running guess it was first timed by, which held "... my knee and" for "... my leg")
+        # is heard at once: it often drops a continuing word the running guess ended on.
+        if self._pause is not None and (self._fell or silent >= self._pause):
+            self._pause = self._pause_after(readings())
             if silent >= self._pause:
                 return steps + [self._end()]
         if self._clock - self._utt_start >= self.max_utterance * SAMPLE_RATE:
@@ -248,7 +266,15 @@ class Endpointer:
         return steps
 
     def _pause_after(self, readings: Sequence[str]) -> float:
-        return self.policy.pause_after(readings[0], readings[1:]) if readings else self.policy.pause_after("")
+        if not readings:
+            return self.policy.pause_after("")
+        return self.policy.pause_after(readings[0], readings[1:], fell=self._fell)
+
+    def _keep_recent(self, audio: bytes) -> None:
+        self._recent += audio
+        excess = len(self._recent) - int(intonation.REFERENCE_SECONDS * SAMPLE_RATE) * SAMPLE_WIDTH
+        if excess > 0:
+            del self._recent[:excess]
 
     def _speech_in_window(self) -> bool:
         return len(self._window) == self._window.maxlen and sum(self._window) >= START_RATIO * len(self._window)
@@ -264,6 +290,8 @@ class Endpointer:
         self._pause = None
         self._history.clear()
         self._history_start = self._clock
+        self._recent = bytearray()
+        self._keep_recent(held_back)
         return Step(held_back, Event.STARTED)
 
     def _end(self) -> Step:

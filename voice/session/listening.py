@@ -92,10 +92,10 @@ class OverSpeech(TurnPolicy):
     they say is a turn of its own. More words are a description begun over the answer (or as it
     ended), and pause as descriptions do: it used to be cut off at its first pause after "and"."""
 
-    def pause_after(self, words: str, others: Sequence[str] = ()) -> float:
+    def pause_after(self, words: str, others: Sequence[str] = (), fell: bool = False) -> float:
         if len(canonical_words(words)) <= SHORT_REQUEST_WORDS:
             return self.silence * COMPLETE_FACTOR
-        return super().pause_after(words, others)
+        return super().pause_after(words, others, fell)
 
 
 class SpokenInput:

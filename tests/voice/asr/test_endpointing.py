@@ -88,6 +88,24 @@ def test_a_continuing_word_among_the_other_guesses_holds_a_turn_that_is_not_whol
     assert policy.pause_after("my knee is swollen", ["my knee is swollen and"]) == 0.5 * COMPLETE_FACTOR
 
 
+def test_a_voice_that_fell_lets_only_doubtful_words_end_the_turn() -> None:
+    """After a fall in pitch, a weak continuing word and the other guesses hold nothing open; "and" still does."""
+    policy = TurnPolicy(0.5, complete=lambda w: w.startswith("my thigh aches"))
+    assert policy.pause_after("my thigh is", fell=True) == 0.5
+    assert policy.pause_after("my thigh is") == 0.5 * MID_PHRASE_FACTOR
+    assert policy.pause_after("jumpers knee", ["jumpers the"], fell=True) == 0.5
+    assert policy.pause_after("my thigh aches", ["my thigh aches um", "my thigh aches uh"], fell=True) \
+        == 0.5 * COMPLETE_FACTOR
+    assert policy.pause_after("my knee and", fell=True) == policy.pause_after("my thigh um", fell=True) \
+        == 0.5 * MID_PHRASE_FACTOR
+
+
+def test_after_a_fall_in_pitch_a_weak_continuing_word_ends_the_turn_after_the_usual_pause() -> None:
+    for kind, wait in (("fall", 0.5), ("voice", 0.5 * MID_PHRASE_FACTOR)):
+        pcm = sound([("quiet", 0.5), ("voice", 1.0), (kind, 0.4), ("quiet", 3.0)])
+        assert ends(run(Endpointer(TurnPolicy(0.5)), pcm, "my thigh is")) == pytest.approx([1.9 + wait], abs=SLACK)
+
+
 def test_a_hesitation_holds_the_turn() -> None:
     assert TurnPolicy(0.5).pause_after("my knee hurts um") == 0.5 * MID_PHRASE_FACTOR
 
