@@ -73,6 +73,7 @@ class UtteranceStream:
         self._decode_at_pause = decode_at_pause
         self._audio = bytearray()
         self._early: Transcript | None = None  # decoded at the pause, until speech resumes
+        self._paused = False  # a pause was announced and speech has not resumed
 
     @property
     def policy(self) -> TurnPolicy:
@@ -90,14 +91,14 @@ class UtteranceStream:
     def feed(self, pcm: bytes) -> list[TurnEvent]:
         """Decode `pcm` (16 kHz int16 mono); what happened in it, in order (several utterances may end).
 
-        The early decode waits for the end of `pcm`: a pause that speech ends within the same
-        audio is not worth one. A listener that fell behind hands over all it holds at once, and
-        the pauses between its words then cost nothing: live, each 0.15 s gap inside a description
-        cost a decode of everything so far and another when speech resumed (0.4 to 1.4 s of CPU on
-        a two-core machine), and the backlog this built delayed the reply by 1 to 2 s in 4 of 13 runs.
+        An announced pause is decoded at the end of `pcm`, or sooner when the endpointer needs its
+        words to decide: a pause that speech ends within the same audio is then seldom worth one.
+        A listener that fell behind hands over all it holds at once, and the pauses between its
+        words then cost little: live, each 0.15 s gap inside a description cost a decode of
+        everything so far and another when speech resumed (0.4 to 1.4 s of CPU on a two-core
+        machine), and the backlog this built delayed the reply by 1 to 2 s in 4 of 13 runs.
         """
         events: list[TurnEvent] = []
-        paused = False
         for step in self.endpointer.feed(pcm, self._readings):
             if step.audio:
                 self._audio += step.audio
@@ -107,20 +108,18 @@ class UtteranceStream:
                 events.append(SpeechStarted())
             elif step.event == Event.PAUSED:
                 events.append(PauseStarted(self.recognizer.partial()))
-                paused = True
+                self._paused = True
             elif step.event == Event.RESUMED:
-                paused = False
+                self._paused = False
                 if self._early is not None:  # the pause was not the end: decode it all again
                     self._early = None
                     self._resume()
                 events.append(SpeechResumed())
             elif step.event == Event.ENDED:
-                paused = False
                 if self._on_endpoint:
                     self._on_endpoint()
                 events.append(self._finish(self.endpointer.gap))
-        if paused and self._decode_at_pause and self._early is None:
-            self._early = self._decode_early()
+        self._decode_if_paused()
         return events
 
     def flush(self) -> UtteranceEnded | None:
@@ -137,6 +136,7 @@ class UtteranceStream:
         self.recognizer.reset()
         self._audio = bytearray()
         self._early = None
+        self._paused = False
 
     def _decode_early(self) -> Transcript:
         """The transcript at the pause, decoded as if the pause had gone on to the endpoint: the
@@ -158,15 +158,22 @@ class UtteranceStream:
         else:
             self.recognizer.accept(bytes(self._audio))
 
+    def _decode_if_paused(self) -> None:
+        if self._paused and self._decode_at_pause and self._early is None:
+            self._early = self._decode_early()
+
     def _readings(self) -> tuple[str, ...]:
-        """The words so far, for the turn policy: once decoded at the pause, final and with the
-        recogniser's other guesses after them."""
+        """The words so far, for the turn policy: once a pause is announced, decoded (at once, if the
+        audio fed goes on past it) and with the recogniser's other guesses after them. A listener that
+        fell behind feeds half a second at once: the turn used to end inside it on the running guess,
+        cutting off "my knee to ..." whose early decode had an "and" among its other guesses."""
+        self._decode_if_paused()
         if self._early is None:
             return (self.recognizer.partial(),)
         return (self._early.text, *(a.text for a in self._early.alternatives if not a.generic))
 
     def _finish(self, gap: float | None) -> UtteranceEnded:
-        transcript, self._early = self._early, None
+        transcript, self._early, self._paused = self._early, None, False
         ended = UtteranceEnded(transcript if transcript is not None else self.recognizer.finish(), bytes(self._audio),
                                gap)
         self._audio = bytearray()

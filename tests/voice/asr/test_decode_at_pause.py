@@ -10,9 +10,15 @@ from knowledge.loader import load_knowledge
 from voice.app import build_ears, whole_turn
 from voice.asr.endpointing import TurnPolicy
 from voice.asr.pocketsphinx import CMN_REFIT_SECONDS
-from voice.asr.recognizer import Transcript
-from voice.asr.utterances import EARLY_PADDING, PAUSE_BYTES, PauseStarted, SpeechResumed, UtteranceStream
+from voice.asr.recognizer import Alternative, Transcript
+from voice.asr.utterances import (EARLY_PADDING, PAUSE_BYTES, PauseStarted, SpeechResumed, UtteranceEnded,
+                                  UtteranceStream)
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
+
+
+# "yes" twice (clean/k10.wav) has 0.8 s of silence between the words: under this policy that pause is
+# announced (from 0.75 s, as it may soon end the turn) and ends nothing.
+YES_PAUSE_YES = TurnPolicy(1.0)
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +52,11 @@ def test_a_session_splits_alike(recognizer):
 def test_a_pause_that_was_not_the_end_is_decoded_again_whole(recognizer):
     """'yes', a pause shorter than the turn's, 'yes': one utterance, both words, after a resume."""
     yes_pause_yes = pcm_of("clean/k10.wav") * 2
-    stream = UtteranceStream(recognizer, TurnPolicy(1.2), decode_at_pause=True)
+    stream = UtteranceStream(recognizer, YES_PAUSE_YES, decode_at_pause=True)
     events = [e for start in range(0, len(yes_pause_yes), 2048) for e in stream.feed(yes_pause_yes[start:start + 2048])]
     assert any(isinstance(e, PauseStarted) for e in events) and any(isinstance(e, SpeechResumed) for e in events)
-    assert texts(recognizer, yes_pause_yes, True, TurnPolicy(1.2)) == texts(recognizer, yes_pause_yes, False,
-                                                                            TurnPolicy(1.2))
+    assert texts(recognizer, yes_pause_yes, True, YES_PAUSE_YES) == texts(recognizer, yes_pause_yes, False,
+                                                                            YES_PAUSE_YES)
 
 
 def test_a_pause_over_within_the_audio_fed_costs_no_early_decode(recognizer, monkeypatch):
@@ -63,7 +69,7 @@ def test_a_pause_over_within_the_audio_fed_costs_no_early_decode(recognizer, mon
     def finishes(chunk: int) -> int:
         finished.clear()
         recognizer.reset()
-        stream = UtteranceStream(recognizer, TurnPolicy(1.2), decode_at_pause=True)
+        stream = UtteranceStream(recognizer, YES_PAUSE_YES, decode_at_pause=True)
         for start in range(0, len(yes_pause_yes), chunk):
             stream.feed(yes_pause_yes[start:start + chunk])
         assert stream.flush() is not None
@@ -161,8 +167,24 @@ def test_a_resume_before_any_refit_decodes_afresh(recognizer):
 
 def test_the_stream_resumes_through_resume():
     ears = Listening()
-    stream = UtteranceStream(ears, TurnPolicy(1.2), decode_at_pause=True)
+    stream = UtteranceStream(ears, YES_PAUSE_YES, decode_at_pause=True)
     yes_pause_yes = pcm_of("clean/k10.wav") * 2
     for start in range(0, len(yes_pause_yes), 960):
         stream.feed(yes_pause_yes[start:start + 960])
     assert "resume" in [kind for kind, _ in ears.fed]
+
+
+class Hesitant(Listening):
+    """Hears "yes", with "yes and" among its other guesses once the utterance is decoded."""
+
+    def finish(self) -> Transcript:
+        return Transcript("yes", alternatives=(Alternative("yes and", -1.0),))
+
+
+def test_a_pause_inside_audio_fed_at_once_is_decoded_before_it_ends_the_turn():
+    """A listener that fell behind feeds all it holds at once: the turn must not end inside it on the
+    running guess when the decode at the pause has a continuing word among its other guesses."""
+    yes_pause_yes = pcm_of("clean/k10.wav") * 2
+    stream = UtteranceStream(Hesitant(), TurnPolicy(0.5), decode_at_pause=True)
+    events = stream.feed(yes_pause_yes)
+    assert not any(isinstance(e, UtteranceEnded) for e in events) and stream.in_utterance

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from synthetic_sound import RATE, sound
-from voice.asr.endpointing import (COMPLETE_FACTOR, CONTINUES, FLOOR_SECONDS, MID_PHRASE_FACTOR, PAUSE_SECONDS,
-                                    PRE_ROLL_SECONDS, START_WINDOW, Endpointer, Event, TurnPolicy, VoiceGate)
+from voice.asr.endpointing import (COMPLETE_FACTOR, CONTINUES, DECODE_LEAD, FLOOR_SECONDS, MID_PHRASE_FACTOR,
+                                    PAUSE_SECONDS, PRE_ROLL_SECONDS, START_WINDOW, Endpointer, Event, TurnPolicy,
+                                    VoiceGate)
 from voice.audio.noise_floor import NoiseFloor
 
 FRAME = 0.03  # the endpointer judges 30 ms frames
@@ -128,14 +129,25 @@ def test_policy_scales_with_the_silence_setting() -> None:
     assert TurnPolicy(0.5, short_answer=True).pause_after("") == 0.5  # no words yet: nothing is complete
 
 
-def test_pause_and_resume_are_reported_before_the_endpoint() -> None:
+def test_a_pause_is_announced_when_it_may_soon_end_the_turn_and_its_resume_is_reported() -> None:
     pcm = sound([("quiet", 0.5), ("voice", 0.5), ("quiet", 0.35), ("voice", 0.5), ("quiet", 1.5)])
     events = run(Endpointer(TurnPolicy(0.5)), pcm)
     assert kinds(events) == [Event.STARTED, Event.PAUSED, Event.RESUMED, Event.PAUSED, Event.ENDED]
     paused, resumed, paused_again, ended = (at for at, _, _ in events[1:])
-    assert 1.0 + PAUSE_SECONDS <= paused <= 1.0 + PAUSE_SECONDS + SLACK
+    assert 1.0 + 0.5 - DECODE_LEAD <= paused <= 1.0 + 0.5 - DECODE_LEAD + SLACK
     assert 1.35 < resumed <= 1.35 + SLACK
-    assert ended - paused_again == pytest.approx(0.5 - PAUSE_SECONDS, abs=FRAME + 0.01)
+    assert ended - paused_again == pytest.approx(DECODE_LEAD, abs=FRAME + 0.01)
+
+
+def test_a_short_gap_is_announced_only_when_the_voice_fell_before_it() -> None:
+    """A gap between words costs no early decode; after a fall in pitch the pause is announced at once."""
+    for kind, expected in (("voice", [Event.STARTED, Event.PAUSED, Event.ENDED]),
+                           ("fall", [Event.STARTED, Event.PAUSED, Event.RESUMED, Event.PAUSED, Event.ENDED])):
+        pcm = sound([("quiet", 0.5), ("voice", 1.0), (kind, 0.4), ("quiet", 0.18), ("voice", 0.5), ("quiet", 1.5)])
+        events = run(Endpointer(TurnPolicy(0.5)), pcm)
+        assert kinds(events) == expected, kind
+        if kind == "fall":
+            assert 1.9 + PAUSE_SECONDS <= events[1][0] <= 1.9 + PAUSE_SECONDS + SLACK
 
 
 @pytest.mark.parametrize("kind", ["tone", "voice", "noise"])
