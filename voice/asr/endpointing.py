@@ -62,6 +62,8 @@ PAUSE_SECONDS = 0.15
 # pause starts takes about 0.2 s (median; 0.34 s at p95) and another as long to undo when speech
 # resumes; announced at every 0.15 s gap, the gaps inside speech in 10 dB noise (which fell in none
 # of 42 mid-sentence pauses) cost so much that the decode fell over a second behind the speech.
+# A pause after no words yet is not announced: there is nothing to prepare a reply on, and a gap
+# inside a first word in noise ("repeat", 10 dB) cost a decode and a resume of 0.6 s.
 DECODE_LEAD = 0.25
 MAX_UTTERANCE_SECONDS = 20.0
 
@@ -75,7 +77,7 @@ CONTINUES = frozenset(
 )
 # Of those, the ones a sentence can end on ("that is what it is") or that the recogniser makes of a
 # last word ("my thigh is" for "my thigh aches", at the end of a whole description): a voice that
-# fell as at a sentence's end (`intonation`) ends the turn after them, as after any other word.
+# fell as at a sentence's end (`intonation`) ends the turn after them, as after a whole answer.
 WEAK_CONTINUES = frozenset("am is are was were have has".split())
 # Multiples of the `silence` setting: after a continuing word, and after a complete answer.
 # Mid-phrase, 0.5 s -> 1.75 s: the bench's pauses of 1.0 and 1.2 s after "and", "my" or "the" were
@@ -112,13 +114,15 @@ class TurnPolicy:
         """Seconds of silence after `words` (and the recogniser's `others` guesses at them) that end the turn.
 
         `fell`: the voice fell as at the end of a sentence. The other guesses and a weak continuing
-        word then hold nothing open: on the bench's fixtures, offline, whole descriptions held open
-        4 -> 1 of 37, and cut-offs in a mid-sentence pause stayed 2 of 42.
+        word then hold nothing open (on the bench's fixtures, offline, whole descriptions held open
+        4 -> 1 of 37), and the pause after a whole answer ends the turn (9 of the 37 had waited the
+        full pause; none of the 42 mid-sentence pauses fell). Cut-offs stayed 2 of 42.
         """
         if _continues(words) and not (fell and canonical_words(words)[-1] in WEAK_CONTINUES):
             return self.silence * MID_PHRASE_FACTOR
         others = () if fell else others[:OTHERS_CHECKED]
-        if canonical_words(words) and (self.short_answer or (self.complete is not None and self.complete(words))):
+        whole = self.short_answer or fell or (self.complete is not None and self.complete(words))
+        if canonical_words(words) and whole:
             if not self.short_answer and _hesitating(others):
                 return self.silence * MID_PHRASE_FACTOR
             return self.silence * COMPLETE_FACTOR
@@ -218,6 +222,7 @@ class Endpointer:
         self._last_voice = 0.0  # seconds; when the current utterance last had voice
         self._pause: float | None = None  # while paused: the silence that ends the turn
         self._announced = False  # the pause under way was announced (`Event.PAUSED`)
+        self._worded = False  # words had been heard when the pause under way began
         self._recent = bytearray()  # the utterance's last `intonation.REFERENCE_SECONDS` of audio
         self._fell = False  # at the pause under way: the voice fell as at a sentence's end
         self._ended_at: int | None = None  # sample index at which the last utterance ended
@@ -258,9 +263,12 @@ class Endpointer:
         silent = now - self._last_voice
         if self._pause is None and silent >= PAUSE_SECONDS:
             self._fell = intonation.fell(bytes(self._recent))
-            self._pause = self._pause_after(readings())
+            words = readings()
+            self._pause = self._pause_after(words)
             self._announced = False
-        if self._pause is not None and not self._announced and (self._fell or silent >= self._pause - DECODE_LEAD):
+            self._worded = bool(words and canonical_words(words[0]))  # else there is nothing to prepare
+        if self._pause is not None and self._worded and not self._announced and \
+                (self._fell or silent >= self._pause - DECODE_LEAD):
             self._announced = True
             steps.append(Step(b"", Event.PAUSED))
         # The last word may have come in late; after a fall in pitch, the decode made at the pause

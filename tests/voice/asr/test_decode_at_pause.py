@@ -2,6 +2,9 @@
 also when the pause was only a pause and the person went on."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import pytest
 from test_pocketsphinx_recognizer import CASES, SESSIONS, endpoints, pcm_of
 
@@ -19,6 +22,16 @@ from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
 # "yes" twice (clean/k10.wav) has 0.8 s of silence between the words: under this policy that pause is
 # announced (from 0.75 s, as it may soon end the turn) and ends nothing.
 YES_PAUSE_YES = TurnPolicy(1.0)
+
+
+@dataclass(frozen=True)
+class Steady(TurnPolicy):
+    """Every pause ends the turn after `silence`, whatever the words or the voice: the 1.1 s between
+    "... feels hot" (clean/c12.wav), 0.3 s of silence and "yes" (clean/k10.wav) is announced and ends
+    nothing under Steady(1.25)."""
+
+    def pause_after(self, words: str, others: Sequence[str] = (), fell: bool = False) -> float:
+        return self.silence
 
 
 @pytest.fixture(scope="module")
@@ -146,10 +159,10 @@ def test_a_resume_keeps_the_fitted_mean_and_decodes_once(recognizer, monkeypatch
     decodes: list[int] = []
     real_restart = ears._restart_decoding
     monkeypatch.setattr(ears, "_restart_decoding", lambda audio: decodes.append(len(audio)) or real_restart(audio))
-    endpoint_text = texts(recognizer, speech, False, TurnPolicy(1.2))
+    endpoint_text = texts(recognizer, speech, False, Steady(1.25))
     fresh = len(decodes)
     decodes.clear()
-    early_text = texts(recognizer, speech, True, TurnPolicy(1.2))
+    early_text = texts(recognizer, speech, True, Steady(1.25))
     assert early_text == endpoint_text and len(early_text) == 1
     assert len(decodes) == fresh + 1, decodes  # the resume's one pass, from the start: no refit again
 

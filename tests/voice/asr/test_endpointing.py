@@ -41,7 +41,7 @@ def kinds(events: list[tuple[float, Event, float]]) -> list[Event]:
 
 
 def test_a_burst_is_one_utterance_that_starts_with_a_pre_roll() -> None:
-    events = run(Endpointer(TurnPolicy(0.5)), sound([("quiet", 1.0), ("voice", 0.6), ("quiet", 1.5)]))
+    events = run(Endpointer(TurnPolicy(0.5)), sound([("quiet", 1.0), ("voice", 0.6), ("quiet", 1.5)]), "my knee")
     assert kinds(events) == [Event.STARTED, Event.PAUSED, Event.ENDED]
     started_at, _, handed_over = events[0]
     assert 1.0 < started_at < 1.0 + 0.3  # once half the start window is voice
@@ -89,20 +89,23 @@ def test_a_continuing_word_among_the_other_guesses_holds_a_turn_that_is_not_whol
     assert policy.pause_after("my knee is swollen", ["my knee is swollen and"]) == 0.5 * COMPLETE_FACTOR
 
 
-def test_a_voice_that_fell_lets_only_doubtful_words_end_the_turn() -> None:
-    """After a fall in pitch, a weak continuing word and the other guesses hold nothing open; "and" still does."""
+def test_a_voice_that_fell_ends_the_turn_as_a_whole_answer_unless_it_stopped_mid_phrase() -> None:
+    """After a fall in pitch, a weak continuing word and the other guesses hold nothing open and the
+    shorter pause ends the turn, as after a whole answer; "and" still holds it."""
     policy = TurnPolicy(0.5, complete=lambda w: w.startswith("my thigh aches"))
-    assert policy.pause_after("my thigh is", fell=True) == 0.5
+    assert policy.pause_after("my thigh is", fell=True) == 0.5 * COMPLETE_FACTOR
     assert policy.pause_after("my thigh is") == 0.5 * MID_PHRASE_FACTOR
-    assert policy.pause_after("jumpers knee", ["jumpers the"], fell=True) == 0.5
+    assert policy.pause_after("jumpers knee", ["jumpers the"], fell=True) == 0.5 * COMPLETE_FACTOR
+    assert policy.pause_after("jumpers knee", ["jumpers the"]) == 0.5 * MID_PHRASE_FACTOR
+    assert policy.pause_after("jumpers knee") == 0.5
     assert policy.pause_after("my thigh aches", ["my thigh aches um", "my thigh aches uh"], fell=True) \
         == 0.5 * COMPLETE_FACTOR
     assert policy.pause_after("my knee and", fell=True) == policy.pause_after("my thigh um", fell=True) \
         == 0.5 * MID_PHRASE_FACTOR
 
 
-def test_after_a_fall_in_pitch_a_weak_continuing_word_ends_the_turn_after_the_usual_pause() -> None:
-    for kind, wait in (("fall", 0.5), ("voice", 0.5 * MID_PHRASE_FACTOR)):
+def test_after_a_fall_in_pitch_a_weak_continuing_word_ends_the_turn_after_the_shorter_pause() -> None:
+    for kind, wait in (("fall", 0.5 * COMPLETE_FACTOR), ("voice", 0.5 * MID_PHRASE_FACTOR)):
         pcm = sound([("quiet", 0.5), ("voice", 1.0), (kind, 0.4), ("quiet", 3.0)])
         assert ends(run(Endpointer(TurnPolicy(0.5)), pcm, "my thigh is")) == pytest.approx([1.9 + wait], abs=SLACK)
 
@@ -131,8 +134,9 @@ def test_policy_scales_with_the_silence_setting() -> None:
 
 def test_a_pause_is_announced_when_it_may_soon_end_the_turn_and_its_resume_is_reported() -> None:
     pcm = sound([("quiet", 0.5), ("voice", 0.5), ("quiet", 0.35), ("voice", 0.5), ("quiet", 1.5)])
-    events = run(Endpointer(TurnPolicy(0.5)), pcm)
+    events = run(Endpointer(TurnPolicy(0.5)), pcm, "my knee")
     assert kinds(events) == [Event.STARTED, Event.PAUSED, Event.RESUMED, Event.PAUSED, Event.ENDED]
+    assert kinds(run(Endpointer(TurnPolicy(0.5)), pcm)) == [Event.STARTED, Event.ENDED]  # no words: no decode
     paused, resumed, paused_again, ended = (at for at, _, _ in events[1:])
     assert 1.0 + 0.5 - DECODE_LEAD <= paused <= 1.0 + 0.5 - DECODE_LEAD + SLACK
     assert 1.35 < resumed <= 1.35 + SLACK
@@ -144,7 +148,7 @@ def test_a_short_gap_is_announced_only_when_the_voice_fell_before_it() -> None:
     for kind, expected in (("voice", [Event.STARTED, Event.PAUSED, Event.ENDED]),
                            ("fall", [Event.STARTED, Event.PAUSED, Event.RESUMED, Event.PAUSED, Event.ENDED])):
         pcm = sound([("quiet", 0.5), ("voice", 1.0), (kind, 0.4), ("quiet", 0.18), ("voice", 0.5), ("quiet", 1.5)])
-        events = run(Endpointer(TurnPolicy(0.5)), pcm)
+        events = run(Endpointer(TurnPolicy(0.5)), pcm, "my knee")
         assert kinds(events) == expected, kind
         if kind == "fall":
             assert 1.9 + PAUSE_SECONDS <= events[1][0] <= 1.9 + PAUSE_SECONDS + SLACK
