@@ -115,7 +115,7 @@ class TurnPolicy:
 
         `fell`: the voice fell as at the end of a sentence. The other guesses and a weak continuing
         word then hold nothing open (on the bench's fixtures, offline, whole descriptions held open
-        4 -> 1 of 37), and the pause after a whole answer ends the turn (9 of the 37 had waited the
+        4 -> 1 of 37), and the pause after a whole answer ends the turn (7 of the 37 had waited the
         full pause; none of the 42 mid-sentence pauses fell). Cut-offs stayed 2 of 42.
         """
         if _continues(words) and not (fell and canonical_words(words)[-1] in WEAK_CONTINUES):
