@@ -77,7 +77,9 @@ CONTINUES = frozenset(
 )
 # Of those, the ones a sentence can end on ("that is what it is") or that the recogniser makes of a
 # last word ("my thigh is" for "my thigh aches", at the end of a whole description): a voice that
-# fell as at a sentence's end (`intonation`) ends the turn after them, as after a whole answer.
+# fell as at a sentence's end (`intonation`) ends the turn after them, as after a whole answer, and
+# so does an answer to a yes/no or a choice, which often ends on one ("yes i am", "yes it is"; live,
+# "not sure" to a yes/no, heard "not are", waited 1.75 s).
 WEAK_CONTINUES = frozenset("am is are was were have has".split())
 # Multiples of the `silence` setting: after a continuing word, and after a complete answer.
 # Mid-phrase, 0.5 s -> 1.75 s: the bench's pauses of 1.0 and 1.2 s after "and", "my" or "the" were
@@ -118,7 +120,7 @@ class TurnPolicy:
         4 -> 1 of 37), and the pause after a whole answer ends the turn (7 of the 37 had waited the
         full pause; none of the 42 mid-sentence pauses fell). Cut-offs stayed 2 of 42.
         """
-        if _continues(words) and not (fell and canonical_words(words)[-1] in WEAK_CONTINUES):
+        if _continues(words) and not ((fell or self.short_answer) and canonical_words(words)[-1] in WEAK_CONTINUES):
             return self.silence * MID_PHRASE_FACTOR
         others = () if fell else others[:OTHERS_CHECKED]
         whole = self.short_answer or fell or (self.complete is not None and self.complete(words))

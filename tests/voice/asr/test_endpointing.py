@@ -110,6 +110,14 @@ def test_after_a_fall_in_pitch_a_weak_continuing_word_ends_the_turn_after_the_sh
         assert ends(run(Endpointer(TurnPolicy(0.5)), pcm, "my thigh is")) == pytest.approx([1.9 + wait], abs=SLACK)
 
 
+def test_an_answer_to_a_question_may_end_on_a_weak_continuing_word() -> None:
+    """"Yes I am", "yes it is": at a yes/no or a choice a last "am" or "is" ends the turn; "and" still holds it."""
+    short = TurnPolicy(0.5, short_answer=True)
+    assert short.pause_after("yes i am") == short.pause_after("yes it is") == 0.5 * COMPLETE_FACTOR
+    assert short.pause_after("yes and") == 0.5 * MID_PHRASE_FACTOR
+    assert TurnPolicy(0.5).pause_after("yes i am") == 0.5 * MID_PHRASE_FACTOR
+
+
 def test_a_hesitation_holds_the_turn() -> None:
     assert TurnPolicy(0.5).pause_after("my knee hurts um") == 0.5 * MID_PHRASE_FACTOR
 
