@@ -165,8 +165,8 @@ class UtteranceStream:
     def _readings(self) -> tuple[str, ...]:
         """The words so far, for the turn policy: once a pause is announced, decoded (at once, if the
         audio fed goes on past it) and with the recogniser's other guesses after them. A listener that
-        fell behind feeds half a second at once: the turn used to end inside it on the running guess,
-        cutting off "my knee to ..." whose early decode had an "and" among its other guesses."""
+        fell behind feeds half a second at once: the turn could end inside it on the running guess,
+        before the decode whose other guesses hold a turn that stops mid-phrase."""
         self._decode_if_paused()
         if self._early is None:
             return (self.recognizer.partial(),)
