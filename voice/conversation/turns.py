@@ -112,7 +112,8 @@ class Turns:
         """Listen the way the current state needs: a yes/no answer is short, a choice offers its answers."""
         session = self._session
         if session.state == State.CONFIRMING:
-            return self._listen(Expect.YES_NO, quiet, YES_NO)
+            unsure = session.pending is not None and session.pending.question == Question.PLACE
+            return self._listen(Expect.YES_NO, quiet, YES_NO + (self._prompts.not_sure_answers if unsure else ()))
         if session.state == State.FOLLOW_UP and session.follow_up is not None:
             choices = self._choices()
             return self._listen(Expect.CHOICE if choices else Expect.DESCRIPTION, quiet, choices)

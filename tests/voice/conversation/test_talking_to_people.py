@@ -308,6 +308,16 @@ def test_no_to_the_place_heard_asks_where_from_the_list():
     assert say.kind == "check"
 
 
+def test_not_sure_about_the_place_heard_asks_where_from_the_list():
+    """"Is the pain in the hip?" "Not sure": the list of places at once, not the question again."""
+    person = Person()
+    unsure_about_the_hip(person)
+    unsure_about_the_hip(person)
+    assert set(PROMPTS.not_sure_answers) <= set(person.listen.answers) and "yes" in person.listen.answers
+    say = person.hear("not sure")
+    assert say.kind == "where" and person.listen.expect == Expect.CHOICE
+
+
 def test_tries_naming_different_places_ask_where_from_the_list():
     person = Person()
     unsure_about_the_hip(person)
