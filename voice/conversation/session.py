@@ -58,6 +58,11 @@ class Pending:
     signs: tuple[str, ...] = ()  # SIGN, ALSO_SIGN: what it asks about; "no" rules them out
     place: str = ""  # PLACE: the location id to explain on "yes"
 
+    @property
+    def takes_not_sure(self) -> bool:
+        """"Not sure" answers it as "no" does: whether the pain is in the place asked about (the list follows)."""
+        return self.question == Question.PLACE
+
 
 @dataclass
 class Session:

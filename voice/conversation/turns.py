@@ -112,7 +112,7 @@ class Turns:
         """Listen the way the current state needs: a yes/no answer is short, a choice offers its answers."""
         session = self._session
         if session.state == State.CONFIRMING:
-            unsure = session.pending is not None and session.pending.question == Question.PLACE
+            unsure = session.pending is not None and session.pending.takes_not_sure
             return self._listen(Expect.YES_NO, quiet, YES_NO + (self._prompts.not_sure_answers if unsure else ()))
         if session.state == State.FOLLOW_UP and session.follow_up is not None:
             choices = self._choices()

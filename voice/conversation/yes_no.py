@@ -35,8 +35,8 @@ class YesNo(Guided):
     def _on_yes_no(self, utterance: Utterance) -> list[Action]:
         session = self._session
         pending = session.pending
-        if pending is not None and pending.question == Question.PLACE and utterance.kind != Said.ANSWER and \
-                self._not_sure(utterance.text):  # "not sure" whether it is that place: as a "no", the list
+        if pending is not None and pending.takes_not_sure and utterance.kind != Said.ANSWER and \
+                self._not_sure(utterance.text):
             utterance = replace(utterance, kind=Said.ANSWER, yes=False, rest="")
         if pending is not None and utterance.kind != Said.ANSWER and not utterance.known:
             if session.unclear_answers == 0:  # neither an answer nor something new: ask once more
