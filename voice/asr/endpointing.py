@@ -65,11 +65,6 @@ PAUSE_SECONDS = 0.15
 # A pause after no words yet is not announced: there is nothing to prepare a reply on, and a gap
 # inside a first word in noise ("repeat", 10 dB) cost a decode and a resume of 0.6 s.
 DECODE_LEAD = 0.25
-# Silence after which the voice's fall is first looked for: a pause where it fell starts (and is
-# announced) then, not at PAUSE_SECONDS, so the early decode (0.2 to 0.5 s at the bench's real-time
-# pace) is under way 60 ms sooner. The bench's end of speech to first reply, median 0.58-0.62 ->
-# 0.49 s with the shorter padding (`utterances.PADDING_BYTES`); mid-sentence cut-offs stayed 2 of 42.
-FALL_CHECK_SECONDS = 0.09
 MAX_UTTERANCE_SECONDS = 20.0
 
 # Words after which a pause is thinking, not the end: "my knee hurts and ...", "it is in my ...".
@@ -215,13 +210,6 @@ class Endpointer:
     def in_utterance(self) -> bool:
         return self._utt_start is not None
 
-    @property
-    def voice_end(self) -> int:
-        """Bytes into the utterance's audio (its pre-roll included) at which its voice last ended."""
-        if self._utt_start is None:
-            return 0
-        return max(0, round(self._last_voice * SAMPLE_RATE) - self._utt_start) * SAMPLE_WIDTH
-
     def reset(self) -> None:
         """Forget everything: the noise floor, held-back audio and any utterance in progress."""
         self._gate = VoiceGate()
@@ -239,7 +227,6 @@ class Endpointer:
         self._worded = False  # words had been heard when the pause under way began
         self._recent = bytearray()  # the utterance's last `intonation.REFERENCE_SECONDS` of audio
         self._fell = False  # at the pause under way: the voice fell as at a sentence's end
-        self._checked = False  # the fall was looked for in the silence under way
         self._ended_at: int | None = None  # sample index at which the last utterance ended
         self.gap: float | None = None  # seconds from the end of the one before to the start of this one
 
@@ -271,16 +258,13 @@ class Endpointer:
         self._keep_recent(frame)
         if self._voiced_run >= VOICED_RUN:
             self._last_voice = now
-            self._checked = False
             if self._pause is not None:
                 self._pause = None
                 if self._announced:
                     steps.append(Step(b"", Event.RESUMED))
         silent = now - self._last_voice
-        if self._pause is None and not self._checked and silent >= FALL_CHECK_SECONDS:
-            self._checked = True
+        if self._pause is None and silent >= PAUSE_SECONDS:
             self._fell = intonation.fell(bytes(self._recent))
-        if self._pause is None and self._checked and (self._fell or silent >= PAUSE_SECONDS):
             words = readings()
             self._pause = self._pause_after(words)
             self._announced = False
@@ -325,7 +309,6 @@ class Endpointer:
         self._last_voice = self._clock / SAMPLE_RATE
         self._voiced_run = 0
         self._pause = None
-        self._checked = False
         self._history.clear()
         self._history_start = self._clock
         self._recent = bytearray()
