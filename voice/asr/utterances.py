@@ -141,12 +141,13 @@ class UtteranceStream:
     def _decode_early(self) -> Transcript:
         """The transcript at the pause, decoded as if the pause had gone on to the endpoint: the
         pause's own background is fed again, because the last word scores worse without silence
-        after it (37 spoken fixtures: word error 0.325 without). Once, not twice: 60 ms less CPU at
-        the pause (median), where the decode decides when the reply comes (the bench's turn runner,
-        end of speech to first reply 0.58-0.62 -> 0.44-0.49 s median), for word error 0.315 -> 0.323
-        on the fixtures and 0.623 -> 0.619 on the 132 real recordings. The padding is not the
-        person's audio, so a recogniser that adapts to what it hears is told (`Adapts`): live,
-        "repeat that" reached PocketSphinx's second refit only with it."""
+        after it (37 spoken fixtures: word error 0.325 without). Once, not twice: 50 ms less CPU at
+        the pause offline (median), 60 to 130 ms at the bench's real-time pace, where the decode
+        decides when the reply comes (the bench's turn runner, end of speech to first reply
+        0.58-0.62 -> 0.44-0.49 s median), for word error 0.315 -> 0.323 on the fixtures and
+        0.623 -> 0.619 on the 132 real recordings. The padding is not the person's audio, so a
+        recogniser that adapts to what it hears is told (`Adapts`): live, "repeat that" reached
+        PocketSphinx's second refit only with it."""
         background = bytes(self._audio[-PAUSE_BYTES:])
         pad = self.recognizer.pad if isinstance(self.recognizer, Adapts) else self.recognizer.accept
         for _ in range(EARLY_PADDING):
