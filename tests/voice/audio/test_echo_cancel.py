@@ -34,8 +34,10 @@ def test_the_canceller_is_loaded_routed_and_removed(room):
 
 @audio
 def test_the_assistants_voice_is_cancelled_and_the_persons_is_not(room, tmp_path):
-    """Speech played through the canceller's speaker comes back from its microphone at least
-    30 dB down; speech played into the room comes through whole."""
+    """Speech played through the canceller's speaker comes back from its microphone at least 20 dB
+    down, and silent once the residual gate has learnt it; speech played into the room comes through
+    whole. The canceller alone is not held to more: webrtc took off 38 to 62 dB here but 28.7 and
+    29.0 dB on CI machines, which is what the gate is for."""
     from voice.audio.devices import refresh_devices
     from voice.audio.microphone import MicrophoneSource
     from voice.audio.speaker import SpeakerSink
@@ -52,13 +54,17 @@ def test_the_assistants_voice_is_cancelled_and_the_persons_is_not(room, tmp_path
     try:
         refresh_devices()
         mic, sink = MicrophoneSource(), SpeakerSink()
-        captured = bytearray()
-        for _ in range(3):  # the first passes let the canceller converge
+        gate = ResidualEchoGate()
+        captured, gated = bytearray(), bytearray()
+        for _ in range(3):  # the first passes let the canceller converge and the gate learn
             player = threading.Thread(target=sink.play, args=(SpeechAudio(speech.pcm, speech.sample_rate),))
             captured.clear()
+            gated.clear()
             player.start()
             while player.is_alive():
-                captured += mic.read(1600)
+                block = mic.read(1600)
+                captured += block
+                gated += gate.process(block, speaking=True)
         room.feed_mic(wav)
         person = bytearray(mic.read(RATE * 3))
         mic.close()
@@ -67,8 +73,11 @@ def test_the_assistants_voice_is_cancelled_and_the_persons_is_not(room, tmp_path
     played = np.frombuffer(speech.pcm, dtype="<i2").astype(float)
     echoed = np.frombuffer(bytes(captured), dtype="<i2").astype(float)
     heard = np.frombuffer(bytes(person), dtype="<i2").astype(float)
-    print(f"echo {_db(echoed) - _db(played):.1f} dB, person {_db(heard) - _db(played):.1f} dB")
-    assert _db(echoed) < _db(played) - 30
+    left = np.frombuffer(bytes(gated), dtype="<i2").astype(float)
+    print(f"echo {_db(echoed) - _db(played):.1f} dB, after the gate {_db(left) - _db(played):.1f} dB, "
+          f"person {_db(heard) - _db(played):.1f} dB")
+    assert _db(echoed) < _db(played) - 20
+    assert _db(left) < _db(played) - 60
     assert _db(heard) > _db(played) - 10
 
 
