@@ -145,7 +145,10 @@ def test_kiosk_on_virtual_microphone_and_speaker(virtual_audio, tmp_path):
     assert len(heard) == 2, turns  # nothing the assistant said came back as input
     assert {"red", "swollen", "hot"} & set(heard[0].split()) and "stairs" in heard[1]
     assert said[1].startswith("Marked swelling")  # the warning sign first
-    assert "Runner's knee" in said[2] or said[2].startswith("I heard: ") and "stairs" in said[2]
+    # Live, the decode moves with the machine's timing: on a CI machine it once heard the stairs but
+    # was not sure of the rest, and asked again. Never the out-of-scope answer to a knee.
+    assert "Runner's knee" in said[2] or said[2].startswith("I heard: ") and "stairs" in said[2] or \
+        said[2].startswith("I'm not sure I understood")
     speech = monitor.samples()
     frames = speech[: speech.size // 320 * 320].reshape(-1, 320)
     voiced = (np.sqrt((frames ** 2).mean(axis=1)) > 0.02).mean()
