@@ -118,6 +118,17 @@ def test_an_answer_to_a_question_may_end_on_a_weak_continuing_word() -> None:
     assert TurnPolicy(0.5).pause_after("yes i am") == 0.5 * MID_PHRASE_FACTOR
 
 
+def test_a_preposition_that_needs_what_follows_holds_a_description_but_not_an_answer() -> None:
+    """"Pain below ... the kneecap": held, also when only another guess ends on it; "below" said
+    to "where in the knee?" is a whole answer, and so is one said with a falling voice."""
+    policy = TurnPolicy(0.5)
+    assert policy.pause_after("pain below") == 0.5 * MID_PHRASE_FACTOR
+    assert policy.pause_after("pain the limp", ["pain the lump", "pain below"]) == 0.5 * MID_PHRASE_FACTOR
+    assert TurnPolicy(0.5, short_answer=True).pause_after("below") == 0.5 * COMPLETE_FACTOR
+    assert policy.pause_after("it hurts behind", fell=True) == 0.5 * COMPLETE_FACTOR
+    assert policy.pause_after("the pain goes down") == 0.5
+
+
 def test_a_hesitation_holds_the_turn() -> None:
     assert TurnPolicy(0.5).pause_after("my knee hurts um") == 0.5 * MID_PHRASE_FACTOR
 
