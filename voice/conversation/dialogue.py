@@ -329,7 +329,12 @@ class Dialogue(YesNo):
         if found.out_of_scope and read_back and not utterance.typed and utterance.confidence < self._min_confidence:
             # Not heard clearly, it may be a leg complaint misheard: live, an espeak voice's "my hip aches
             # since i started limping", said 8 times, was heard 8 ways ("my good i think i got it really")
-            # and told "That doesn't sound like a knee or leg problem" 6 times: a dead end.
+            # and told "That doesn't sound like a knee or leg problem" 6 times: a dead end. From someone
+            # who has said yes to a place or a sign it is not taken for another subject at all: a Scottish
+            # voice said yes to the safety check, was not understood at "which one", said it again and
+            # was told its leg was not a leg problem (tune sessions).
+            if self._session.on_the_leg:
+                return self._not_understood(found.locations)
             guided = self._failed()
             if guided is not None:
                 return guided

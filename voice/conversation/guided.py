@@ -96,6 +96,7 @@ class Guided(Turns):
         assert self._kb is not None
         if place is None:
             return self._answer(Match("", out_of_scope=True))
+        self._session.on_the_leg = True
         title = self._kb.location(place).title
         return self._checked_then(self._with_fallback(self._understand(self._prompts.place_reading.format(place=title))))
 

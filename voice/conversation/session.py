@@ -86,6 +86,7 @@ class Session:
     safety_done: bool = False  # warning signs were raised, ruled out or asked about
     waiting: bool = False  # "wait" was said: longer time limits until they speak again
     denied: set[str] = field(default_factory=set)  # signs they said no to: not asked about again
+    on_the_leg: bool = False  # they said yes to a place or a warning sign: their subject is known
 
     def copy(self) -> Session:
         """A copy that what later happens to this one leaves as it was (the rest is immutable)."""

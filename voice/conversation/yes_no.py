@@ -35,6 +35,9 @@ class YesNo(Guided):
     def _on_yes_no(self, utterance: Utterance) -> list[Action]:
         session = self._session
         pending = session.pending
+        if utterance.kind == Said.ANSWER and utterance.yes and pending is not None and \
+                pending.question not in (Question.READ_BACK, Question.FINISH):
+            session.on_the_leg = True  # a yes to a place or a sign (a read-back may be of anything)
         if pending is not None and pending.takes_not_sure and utterance.kind != Said.ANSWER and \
                 self._not_sure(utterance.text):
             utterance = replace(utterance, kind=Said.ANSWER, yes=False, rest="")

@@ -740,6 +740,24 @@ def test_speech_not_heard_clearly_as_off_topic_twice_in_a_row_is_asked_where_it_
     assert say.kind == "check"
 
 
+@pytest.mark.parametrize("yes_to", ["the safety check", "a place"])
+def test_after_a_yes_to_a_sign_or_a_place_speech_not_heard_clearly_is_not_called_off_topic(yes_to):
+    """A Scottish voice said yes to the safety check, was not understood at "which one", said it again
+    and was told its leg was not a leg problem (tune sessions). Said clearly, another subject still is."""
+    person = Person()
+    if yes_to == "a place":
+        not_understood(person)
+        not_understood(person)
+        person.hear("my calf")
+    else:
+        person.hear("my kneecap aches when i climb stairs")
+    assert person.hear("yes").kind == "which"
+    person.hear("the a knee um")
+    say = person.hear("my good i think i got it really", 0.5, ("my good i think i got it", "my good i think it really"))
+    assert say.kind == "not_sure" and say.sentences != OFF_TOPIC
+    assert person.hear("tell me about the weather").sentences == OFF_TOPIC
+
+
 def test_off_topic_heard_clearly_gets_the_off_topic_answer_every_time():
     person = Person()
     assert person.hear("my wrist hurts when i type").sentences == OFF_TOPIC
