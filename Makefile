@@ -43,10 +43,10 @@ run: setup
 demo: setup
 	$(BIN)/symptom-voice --input audio_tests/sessions/s02.wav --output demo_reply.wav
 
-# The 700-turn memory soak (marked slow: about 9 minutes of one core) runs in a second pytest beside
-# the tests that need no sound server (about 10 minutes, the longest part); the live-audio tests
-# (marked audio, about 4 minutes) run after both, alone, as real-time capture garbles under load.
-# Any part failing fails the target.
+# The 1,000-turn memory soak (marked slow: 18 minutes of one core on a two-core CI machine, the
+# longest part) runs in a second pytest beside the tests that need no sound server (about 14
+# minutes); the live-audio tests (marked audio) run after it, alone, as real-time capture garbles
+# under load. Any part failing fails the target.
 test: system-packages $(BIN)/symptom-voice
 	@$(BIN)/python -m pytest -q -s -p no:cacheprovider -m slow >$(VENV)/soak.log 2>&1 & soak=$$!; \
 	$(BIN)/python -m pytest -q -m 'not slow and not audio'; quiet=$$?; \
