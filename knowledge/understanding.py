@@ -86,7 +86,8 @@ class Understanding:
 
     `match`: the reading to answer. `confirm`: warning signs (or an emergency) found only in another
     reading, to ask about before advising; `confirm_words` is that reading's clause in the second person
-    ("you can't put any weight on your leg") and `confirm_match` the reading to answer on "yes".
+    ("you can't put any weight on your leg") and `confirm_match` the reading to answer on "yes";
+    `confirm_heard`: that reading is the best guess (or it with a flipped word), not another guess.
     `unsure`: spoken and barely heard, or not confidently heard while the other guesses disagree about
     what it is about: not understood (never explained; with `confirm`, not even when the answer is "no").
     """
@@ -95,6 +96,7 @@ class Understanding:
     confirm: tuple[str, ...] = ()
     confirm_words: str = ""
     confirm_match: Match | None = None
+    confirm_heard: bool = True
     unsure: bool = False
     agreement: float | None = None  # share of other guesses that agree; None without any
 
@@ -115,7 +117,7 @@ def understand(text: str, match: Callable[[str], Match], *, confidence: float = 
         return usual
     reading, found = emergency
     return Understanding(usual.match, (found.emergency,), _confirm_words(reading, (found.emergency,), match), found,
-                         unsure=usual.unsure)
+                         confirm_heard=False, unsure=usual.unsure)
 
 
 def _understood(text: str, best: Match, confidence: float, generic: str | None, others: list[str],
@@ -144,7 +146,8 @@ def _understood(text: str, best: Match, confidence: float, generic: str | None, 
     for sign in _supported_signs(best, other_matches):
         reading, found = next((t, m) for t, m in zip(others, other_matches) if sign in _new_signs(best, m))
         new = _new_signs(best, found)
-        return Understanding(best, new, _confirm_words(reading, new, match), found, unsure=untrusted)
+        return Understanding(best, new, _confirm_words(reading, new, match), found, confirm_heard=False,
+                             unsure=untrusted)
     agreement = _agreement(best, other_matches) if other_matches else None
     unsure = not best.warnings and (untrusted or (
         not best.out_of_scope and agreement is not None and agreement < MIN_AGREEMENT and confidence < min_confidence))

@@ -396,11 +396,13 @@ class Dialogue(YesNo):
 
     def _sign_words(self, understood: Understanding, signs: tuple[str, ...]) -> str:
         """What a question about possible signs says back: the words heard, unless the reading is not
-        trusted; then the pack's words for the signs. On real recordings of other complaints, the
-        untrusted readings asked about read back as "you have sunday with audience when you landed
-        the tingling night": a question nobody can answer."""
+        trusted or is another guess's; then the pack's words for the signs. On real recordings of other
+        complaints, the untrusted readings asked about read back as "you have sunday with audience when
+        you landed the tingling night": a question nobody can answer. Live, "my shin hurts when i run"
+        was heard "tingling or on", and another guess's "tingling or my iran" was asked back as "Did you
+        say tingling or your iran?": words the person neither said nor saw in the caption."""
         words = understood.confirm_words
-        if self._kb is None or not understood.unsure:
+        if self._kb is None or (understood.confirm_heard and not understood.unsure):
             return words
         known = {w.id: w.ask for w in self._kb.warnings if w.ask}
         asks = [known[s] for s in signs if s in known]
