@@ -36,8 +36,8 @@ class YesNo(Guided):
         session = self._session
         pending = session.pending
         if utterance.kind == Said.ANSWER and utterance.yes and pending is not None and \
-                pending.question not in (Question.READ_BACK, Question.FINISH):
-            session.on_the_leg = True  # a yes to a place or a sign (a read-back may be of anything)
+                pending.question in (*_SIGNS, Question.SAFETY):
+            session.on_the_leg = True  # a yes to a sign (a place is marked where it is chosen, `_place_chosen`)
         if pending is not None and pending.takes_not_sure and utterance.kind != Said.ANSWER and \
                 self._not_sure(utterance.text):
             utterance = replace(utterance, kind=Said.ANSWER, yes=False, rest="")
