@@ -13,7 +13,7 @@ from typing import Any
 def rule(default: Any = MISSING, *, is_id: bool = False, one_of: tuple[str, ...] = (), refers_to: str = "",
          contains: tuple[str, ...] = ()) -> Any:
     """A field with a check beyond its type: an id, one of some values, the id of another
-    entry (`refers_to` names the section), or text that must contain placeholders."""
+    entry (`refers_to` names the section), or text (each phrase of a list) that must contain placeholders."""
     metadata = {"is_id": is_id, "one_of": one_of, "refers_to": refers_to, "contains": contains}
     return field(metadata=metadata) if default is MISSING else field(default=default, metadata=metadata)
 
@@ -84,6 +84,8 @@ class Emergency:
     phrases: tuple[str, ...]
     answer: str = rule("", contains=("{number}",))  # said instead of the domain's answer for its kind
     not_when: tuple[str, ...] = ()  # phrases that contain one of `phrases` but are not an emergency
+    # How people say one of `phrases` ("i want to {}"), for the built-in recogniser's language model.
+    frames: tuple[str, ...] = rule((), contains=("{}",))
 
 
 @dataclass(frozen=True, kw_only=True)

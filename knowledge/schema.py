@@ -133,7 +133,8 @@ def _problem(spec: Spec, value: Any) -> str | None:
     if item is str and spec.refers_to:
         return None if isinstance(value, list) and all(isinstance(v, str) for v in value) else "must be a list of ids"
     if item is str:
-        return _phrases_problem(value)
+        return _phrases_problem(value) or next((f"{phrase!r} must contain {', '.join(missing)}" for phrase in value
+                                                if (missing := [p for p in spec.contains if p not in phrase])), None)
     if not isinstance(value, list) or not value:
         return "must be a non-empty list of phrase lists"
     return next(filter(None, map(_phrases_problem, value)), None)

@@ -148,6 +148,15 @@ def test_nested_entries_name_their_place(tmp_path):
     assert "must be one of emergency, crisis" in problems[(23, "domain.emergencies[chest_pain].kind")]
 
 
+def test_an_emergencys_frames_must_hold_the_phrase(tmp_path):
+    write_kb(tmp_path, locations=LOCATION, domain=DOMAIN + '      frames: ["i have {}", "help me"]\n')
+    problem = only_problem(tmp_path)
+    assert (problem.line, problem.field) == (24, "domain.emergencies[chest_pain].frames")
+    assert "'help me' must contain {}" in problem.message
+    write_kb(tmp_path, locations=LOCATION, domain=DOMAIN + '      frames: ["i have {}"]\n')
+    assert load_knowledge(tmp_path).domain.emergencies[0].frames == ("i have {}",)
+
+
 def test_home_location_must_be_a_location(tmp_path):
     write_kb(tmp_path, locations=LOCATION, domain=DOMAIN.replace("home_location: knee", "home_location: elbow"))
     problem = only_problem(tmp_path)

@@ -285,10 +285,19 @@ def test_the_phrases_of_an_emergency_or_a_crisis_are_talk_of_their_own_in_the_co
     assert corpus.count("tell me more") == len(build_corpus(["tell me more"]))  # the commands keep their share
 
 
-def test_the_packs_speech_carries_every_emergency_phrase() -> None:
+def test_an_emergency_with_frames_of_its_own_is_said_in_them_not_in_the_packs() -> None:
+    speech = PackSpeech(frames=("i have {}",), urgent=("kill myself", "chest pain"),
+                        said_in={"kill myself": ("i want to {}",)})
+    corpus = build_corpus([], speech=speech)
+    assert "i want to kill myself" in corpus and "i have kill myself" not in corpus
+    assert "i have chest pain" in corpus and "i want to chest pain" not in corpus
+
+
+def test_the_packs_speech_carries_every_emergency_phrase_in_its_frames() -> None:
     kb = load_knowledge()
-    urgent = PackSpeech.of(kb).urgent
-    assert {p for e in kb.domain.emergencies for p in e.phrases} == set(urgent) and "end my life" in urgent
+    speech = PackSpeech.of(kb)
+    assert {p for e in kb.domain.emergencies for p in e.phrases} == set(speech.urgent) and "end my life" in speech.urgent
+    assert "i want to {}" in speech.said_in["end my life"]
 
 
 def spoken(text: str, folder: Path) -> bytes:

@@ -50,10 +50,13 @@ PHRASE_SHARE = 0.6
 SHORT_PHRASE_WORDS = 6
 FRAMES_PER_PHRASE = 3  # of the pack's frames ("i think i have {}"), drawn for each short phrase
 # Share of the corpus (against the templates' sentences) for the phrases of an emergency or a crisis,
-# half alone and half in the pack's frames. Without them the model bent such speech into leg words
-# ("i want to end my life" -> "i want to and my life"). On 12 such sentences in the tune voices
+# half alone and half in its own frames (else the pack's). Without them the model bent such speech
+# into leg words ("i want to end my life" -> "i want to and my life"). On 12 such sentences in the tune voices
 # (3 voices, noise): answered as an emergency 3 -> 14 of 36 (0.05: 13); the tune cases that are
 # not one taken for one 0 -> 1 of 96 ("at all" heard "end it all"); commands 37 -> 36 of 90.
+# Said in an emergency's own frames ("i want to {}") instead of a leg complaint's ("i think i have
+# {}"): on 16 other such sentences answered 17 -> 19 of 48, and "i want to end my life" heard
+# right in 3 of the 3 tune voices (0 before); commands 36 of 90 as before (at 0.05, 33).
 URGENT_SHARE = 0.02
 _SLOT = re.compile(r"{(\w+)}")
 
@@ -71,15 +74,18 @@ class PackSpeech:
     frames: tuple[str, ...] = ()
     phones: dict[str, str] = field(default_factory=dict)
     urgent: tuple[str, ...] = ()
+    said_in: dict[str, tuple[str, ...]] = field(default_factory=dict)  # an urgent phrase's own frames
 
     @classmethod
     def of(cls, kb: object) -> "PackSpeech":
         """The knowledge pack's speech section (checked by `kb check`: slots defined, phones valid) and
         its domain's emergency phrases."""
         speech = getattr(kb, "speech")
-        urgent = tuple(phrase for emergency in getattr(kb, "domain").emergencies for phrase in emergency.phrases)
+        emergencies = getattr(kb, "domain").emergencies
+        urgent = tuple(phrase for emergency in emergencies for phrase in emergency.phrases)
+        said_in = {phrase: emergency.frames for emergency in emergencies if emergency.frames for phrase in emergency.phrases}
         return cls(tuple(t.template for t in speech.templates), tuple(t.weight for t in speech.templates),
-                   dict(speech.slots), tuple(speech.frames), dict(speech.phones), urgent)
+                   dict(speech.slots), tuple(speech.frames), dict(speech.phones), urgent, said_in)
 
     def sample(self, count: int, rng: random.Random) -> list[str]:
         if not self.templates:
@@ -125,12 +131,12 @@ def build_corpus(phrases: Iterable[str], seed: int = 0, speech: PackSpeech = Pac
 
 def urgent_talk(speech: PackSpeech, rng: random.Random) -> list[str]:
     """The phrases of an emergency or a crisis, each as often as the others, alone and in the pack's frames."""
-    urgent = [s for phrase in speech.urgent for s in corpus_sentences_from_text(phrase)]
+    urgent = [(s, speech.said_in.get(phrase) or speech.frames or ("{}",))
+              for phrase in speech.urgent for s in corpus_sentences_from_text(phrase)]
     if not urgent:
         return []
     each = max(2, round(URGENT_SHARE * TEMPLATE_SENTENCES / len(urgent)))
-    frames = speech.frames or ("{}",)
-    return [text for sentence in urgent
+    return [text for sentence, frames in urgent
             for text in [sentence] * (each - each // 2) + [rng.choice(frames).format(sentence) for _ in range(each // 2)]]
 
 
