@@ -69,6 +69,7 @@ class Prompts:
     safety_unclear: str
     which_sign: str
     safety_no: str
+    anything_else: str
     more_first: str
     more_none: str
     start_again: str

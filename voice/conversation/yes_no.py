@@ -81,8 +81,9 @@ class YesNo(Guided):
         return self._nothing_else()
 
     def _nothing_else(self) -> list[Action]:
-        """After a "no" to a sign asked about: go on, offering more of the answer before it."""
-        return self._say((self._prompts.safety_no,) + self._offer_more(), Kind.PROMPT, self._listen(Expect.ANYTHING))
+        """After a "no" to a sign asked about: go on, offering more of the answer before it, else anything else."""
+        rest = self._offer_more() or (self._prompts.anything_else,)
+        return self._say((self._prompts.safety_no, *rest), Kind.PROMPT, self._listen(Expect.ANYTHING))
 
     def _offer_more(self) -> tuple[str, ...]:
         """The offer the safety check took the place of, when the answer before it left more to say."""
