@@ -98,6 +98,8 @@ class Domain:
     example: str
     scope: str  # the sentence saying what the assistant covers
     out_of_scope: str  # said before `scope` when speech is about something else
+    # Said after `out_of_scope`: speech taken for another subject may be an emergency misheard.
+    if_urgent: str = rule("", contains=("{number}",))
     no_match: str  # said when speech is about the area but matches nothing
     second_example: str  # offered after `example` when nothing matched
     notice: str  # "not a diagnosis", after every explanation

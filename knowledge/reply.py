@@ -35,7 +35,8 @@ def compose_reply(match: Match, kb: KnowledgeBase, emergency_number: str = DEFAU
     if match.emergency:
         return emergency_reply(kb, match.emergency, emergency_number, crisis_line)
     if match.out_of_scope:
-        return Reply((domain.out_of_scope, domain.scope, f"For example, say: {domain.example}"))
+        urgent = [domain.if_urgent.format(number=emergency_number)] if domain.if_urgent else []
+        return Reply((domain.out_of_scope, *urgent, domain.scope, f"For example, say: {domain.example}"))
     signs = [kb.warning(w) for w in match.warnings]
     blocks = _explanations(match, kb)
     if not blocks and not signs:

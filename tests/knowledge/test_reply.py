@@ -32,6 +32,13 @@ def test_out_of_scope_says_what_is_covered():
     assert "knee" in reply.text and "For example" in reply.text and not reply.warning_ids
 
 
+def test_out_of_scope_says_whom_to_call_if_it_is_urgent():
+    """What was taken for another subject may be an emergency misheard: the number follows the setting."""
+    reply = compose_reply(match("what is the weather like"), KB, emergency_number="911")
+    assert reply.sentences[1] == "If it is urgent, call 911."
+    assert "If it is urgent, call your local emergency number." in reply_to("tell me a joke").sentences
+
+
 def test_no_match_says_what_was_heard_and_gives_two_examples():
     reply = reply_to("my knee")
     assert reply.sentences[0] == "I heard: my knee."

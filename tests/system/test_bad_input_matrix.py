@@ -386,7 +386,8 @@ def test_ten_minutes_of_silence_do_not_grow_memory(tmp_path):
 
 # --- rows: typed input -----------------------------------------------------------------------
 
-OUT_OF_SCOPE = ("Assistant: That doesn't sound like a knee or leg problem. I can explain how knee problems can "
+OUT_OF_SCOPE = ("Assistant: That doesn't sound like a knee or leg problem. If it is urgent, call your local "
+                "emergency number. I can explain how knee problems can "
                 "cause pain in other parts of the leg, and when to see a professional. For example, say: My knee "
                 "hurts when I climb stairs.")
 KNEE_QUESTION = "Assistant: Is the pain in front of the knee, below the kneecap, or on the inner side?"
