@@ -140,6 +140,14 @@ def test_answers_must_keep_their_placeholders(tmp_path):
     assert (problem.line, problem.field) == (17, "domain.emergency_answer") and "{number}" in problem.message
 
 
+def test_what_to_call_if_urgent_is_optional_and_keeps_its_number(tmp_path):
+    assert load_knowledge(write_kb(tmp_path, locations=LOCATION)).domain.if_urgent == ""
+    with_hint = "  out_of_scope: That is not about the knee.\n  if_urgent: If it is urgent, call for help.\n"
+    write_kb(tmp_path, locations=LOCATION, domain=DOMAIN.replace("  out_of_scope: That is not about the knee.\n", with_hint))
+    problem = only_problem(tmp_path)
+    assert problem.field == "domain.if_urgent" and "{number}" in problem.message
+
+
 def test_nested_entries_name_their_place(tmp_path):
     write_kb(tmp_path, locations=LOCATION, domain=DOMAIN.replace("      kind: emergency", "      kind: rumour")
              .replace("      question: Where in the knee?", "      question: Where in the knee?\n      colour: red"))
