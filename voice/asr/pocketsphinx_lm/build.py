@@ -130,7 +130,7 @@ def build_corpus(phrases: Iterable[str], seed: int = 0, speech: PackSpeech = Pac
 
 
 def urgent_talk(speech: PackSpeech, rng: random.Random) -> list[str]:
-    """The phrases of an emergency or a crisis, each as often as the others, alone and in the pack's frames."""
+    """The phrases of an emergency or a crisis, each as often as the others, alone and in its own frames (else the pack's)."""
     urgent = [(s, speech.said_in.get(phrase) or speech.frames or ("{}",))
               for phrase in speech.urgent for s in corpus_sentences_from_text(phrase)]
     if not urgent:
