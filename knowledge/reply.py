@@ -146,9 +146,12 @@ def _explanations(match: Match, kb: KnowledgeBase) -> list[_Block]:
     if not match.topics:
         return []
     top = kb.topic(match.topics[0].id)
-    home = kb.domain.home_location
-    elsewhere = [kb.location(loc) for loc in match.locations if loc != home]
-    places = [_Block([f"About {loc.title}:"] + split_sentences(loc.summary), place=True) for loc in elsewhere]
+    # The home place is what every topic explains, so it is said only when nothing more specific
+    # than the general overview was found ("my knee hurts", "not sure" where): then it is the one
+    # thing the person named.
+    home = "" if top.kind == "overview" else kb.domain.home_location
+    places = [_Block([f"About {loc.title}:"] + split_sentences(loc.summary), place=True)
+              for loc in map(kb.location, match.locations) if loc.id != home]
     topics = [_Block(split_sentences(top.summary) + split_sentences(top.more))]
     if len(match.topics) > 1 and match.topics[1].score >= SECOND_TOPIC_SHARE * match.topics[0].score:
         second = kb.topic(match.topics[1].id)

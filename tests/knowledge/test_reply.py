@@ -1,8 +1,11 @@
 """Replies: warning advice first, a notice always, short sentences for speech."""
+from dataclasses import replace
+
 import pytest
 
 from knowledge.reply import (MAX_FIRST_ANSWER_WORDS, OFFER_MORE, URGENT_LEAD, compose_reply, split_sentences,
                             warnings_overview, word_count)
+from knowledge.model import TopicScore
 from voice.conversation.commands import Command, find_command
 from bundled import KB, match, reply_to
 
@@ -47,6 +50,14 @@ def test_no_match_says_what_was_heard_and_gives_two_examples():
 
 def test_location_is_explained():
     assert "calf" in reply_to("an ache in my calf").text.lower()
+
+
+def test_the_knee_is_explained_as_a_place_only_when_no_more_than_the_overview_applies():
+    """Every topic explains the knee; with only the general overview, the knee is the one thing named."""
+    overview = next(t.id for t in KB.topics if t.kind == "overview")
+    vague = replace(match("my knee hurts"), topics=(TopicScore(overview, 0.0),))
+    assert "About the knee:" in compose_reply(vague, KB).sentences
+    assert "About the knee:" not in reply_to("pain below the kneecap after jumping").sentences
 
 
 def test_warnings_overview_lists_every_sign():

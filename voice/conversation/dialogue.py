@@ -341,10 +341,15 @@ class Dialogue(YesNo):
         return answer(found)
 
     def _describe(self, found: Match) -> list[Action]:
-        """Answer a first description, or ask one question about it when it is vague."""
-        question = follow_up.choose(found, self._domain.follow_ups, self._domain.home_location)
+        """Answer a first description, or ask one question about it when it is vague (one it already
+        answers is not asked: the answer is read as the question's would be)."""
+        overview = self._overview
+        question = follow_up.choose(found, self._domain.follow_ups, self._domain.home_location,
+                                    general=overview.id if overview else "")
         if question is None:
             return self._answer(found)
+        if question.answered_in(found.text):
+            return self._answer(self._with_fallback(found))
         session = self._session
         session.state, session.context, session.follow_up = State.FOLLOW_UP, found, question
         return self._say((question.question,), Kind.QUESTION, self._listen_here())

@@ -1,7 +1,10 @@
 """One question about a vague description, and how its answer is read together with it.
 
-A description that names only the knee, or a topic but no place, or two topics that score alike,
-gets one question; whatever the answer, the conversation then goes on to an explanation.
+A description that names only the knee, or a topic but no place (the pack's general overview
+counts as none, however plainly it was named: "my leg hurts" says nothing of where), or two topics
+that score alike, gets one question; whatever the answer, the conversation then goes on to an
+explanation. A description that already holds one of the question's answers ("it hurts all over my
+leg") is not asked it.
 """
 from __future__ import annotations
 
@@ -39,6 +42,11 @@ class FollowUp:
             return answer
         return self.combine(previous.text, answer)
 
+    def answered_in(self, text: str) -> bool:
+        """Whether `text` already holds one of the answers the question offers."""
+        said = f" {normalise(text)} "
+        return any(f" {normalise(choice)} " in said for choice in self.choices)
+
     def combine(self, previous: str, answer: str) -> str:
         """What to understand: the first description and the answer together."""
         noun = self.anchor.split()[-1] if self.anchor else ""
@@ -46,14 +54,16 @@ class FollowUp:
         return " ".join(part for part in (previous, answer, "" if named else self.anchor) if part)
 
 
-def choose(match: Match, follow_ups: Sequence[FollowUpQuestion | FollowUp], home: str) -> FollowUp | None:
-    """The question to ask about `match` (from the pack's `follow_ups`), or None when it can be answered as it is."""
+def choose(match: Match, follow_ups: Sequence[FollowUpQuestion | FollowUp], home: str,
+           general: str = "") -> FollowUp | None:
+    """The question to ask about `match` (from the pack's `follow_ups`), or None when it can be answered
+    as it is. `general`: the id of the pack's overview, which a place makes specific."""
     if match.out_of_scope or match.warnings:
         return None  # warning signs are never held back behind a question
     top = match.topics[0] if match.topics else None
     if top is None:
         wanted = HOME if match.locations == (home,) else ""
-    elif top.score >= NAMED_TOPIC_SCORE:
+    elif top.score >= NAMED_TOPIC_SCORE and top.id != general:
         wanted = ""
     elif not match.locations:
         wanted = WHERE

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from knowledge.model import KnowledgeBase, Match, TopicScore
+from knowledge.model import KnowledgeBase, Match, Topic, TopicScore
 from knowledge.text import words
 from knowledge.understanding import Understanding
 from voice.conversation.events import Action, Expect, Heard, Kind, Say
@@ -194,7 +194,12 @@ class Guided(Turns):
 
     def _with_fallback(self, found: Match) -> Match:
         """No dead ends: a description in scope with nothing to explain gets the pack's overview."""
-        if self._kb is None or found.out_of_scope or found.topics or found.warnings:
+        overview = self._overview
+        if overview is None or found.out_of_scope or found.topics or found.warnings:
             return found
-        overview = next((t for t in self._kb.topics if t.kind == "overview"), None)
-        return replace(found, topics=(TopicScore(overview.id, 0.0),)) if overview else found
+        return replace(found, topics=(TopicScore(overview.id, 0.0),))
+
+    @property
+    def _overview(self) -> Topic | None:
+        """The pack's general explanation of how knee problems cause leg pain, if it has one."""
+        return next((t for t in self._kb.topics if t.kind == "overview"), None) if self._kb is not None else None

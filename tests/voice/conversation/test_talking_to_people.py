@@ -576,6 +576,28 @@ def test_a_question_about_where_offers_the_recogniser_every_place_as_people_name
     assert say.kind in ("answer", "check") and split_sentences(KB.location("thigh").summary)[0] in say.sentences
 
 
+def test_a_leg_that_hurts_somewhere_unsaid_is_asked_where_then_that_place_is_explained():
+    person = Person()
+    say = person.hear("my leg hurts")
+    assert say.kind == "question" and "my calf" in person.listen.answers
+    say = person.hear("in my calf")
+    assert split_sentences(KB.location("calf").summary)[0] in say.sentences
+
+
+@pytest.mark.parametrize("text", ["it hurts all over my leg", "my whole leg hurts"])
+def test_a_description_that_already_answers_the_question_is_not_asked_it(text):
+    say = Person().hear(text)
+    assert say.kind in ("answer", "check") and KB.notice in say.sentences
+
+
+@pytest.mark.parametrize("answer", ["not sure", "my knee", "all over"])
+def test_a_knee_that_hurts_nowhere_more_exact_gets_the_knee_explained(answer):
+    person = Person()
+    person.hear("my knee hurts")
+    say = person.hear(answer)
+    assert "About the knee:" in say.sentences and split_sentences(KB.location("knee").summary)[0] in say.sentences
+
+
 def test_a_question_about_what_makes_it_worse_offers_only_its_own_answers():
     person = Person()
     person.hear("my calf aches")
