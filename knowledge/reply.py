@@ -145,16 +145,22 @@ def _explanations(match: Match, kb: KnowledgeBase) -> list[_Block]:
     its sentences), then the best topic, and a second one when it scores close."""
     if not match.topics:
         return []
-    top = kb.topic(match.topics[0].id)
+    ranked = list(match.topics)
+    general = kb.topic(ranked[0].id).kind == "overview"
     # The home place is what every topic explains, so it is said only when nothing more specific
     # than the general overview was found ("my knee hurts", "not sure" where): then it is the one
     # thing the person named.
-    home = "" if top.kind == "overview" else kb.domain.home_location
+    home = "" if general else kb.domain.home_location
     places = [_Block([f"About {loc.title}:"] + split_sentences(loc.summary), place=True)
               for loc in map(kb.location, match.locations) if loc.id != home]
+    if general and places and len(ranked) > 1:
+        # A place said makes the overview's teaser ("three main ways", named only in its more) the
+        # least of what applies: "my leg hurts" then "in my calf" got the calf and the teaser.
+        ranked = ranked[1:] + ranked[:1]
+    top = kb.topic(ranked[0].id)
     topics = [_Block(split_sentences(top.summary) + split_sentences(top.more))]
-    if len(match.topics) > 1 and match.topics[1].score >= SECOND_TOPIC_SHARE * match.topics[0].score:
-        second = kb.topic(match.topics[1].id)
+    if len(ranked) > 1 and ranked[1].score >= SECOND_TOPIC_SHARE * ranked[0].score:
+        second = kb.topic(ranked[1].id)
         topics.append(_Block(split_sentences(second.summary) + split_sentences(second.more)))
     # A condition named outright is explained first; otherwise the places said come first.
     return topics + places if top.kind == "condition" else places + topics

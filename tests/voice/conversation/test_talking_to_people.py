@@ -582,6 +582,7 @@ def test_a_leg_that_hurts_somewhere_unsaid_is_asked_where_then_that_place_is_exp
     assert say.kind == "question" and "my calf" in person.listen.answers
     say = person.hear("in my calf")
     assert split_sentences(KB.location("calf").summary)[0] in say.sentences
+    assert summary_of("overview") not in say.sentences  # the place said is more than the overview
 
 
 @pytest.mark.parametrize("text", ["it hurts all over my leg", "my whole leg hurts"])
