@@ -137,11 +137,13 @@ def _understood(text: str, best: Match, confidence: float, generic: str | None, 
         words = _confirm_words(text, best.warnings, match)
         return Understanding(replace(best, warnings=()), best.warnings, words, best, unsure=untrusted)
     for reading, evidence in flipped(text):
-        if others and not any(_contains(words, evidence) for words in other_words):
-            continue  # the recogniser never considered the flipped word: it heard this one
         found = match(reading)
         new = _new_signs(best, found)
-        if new:
+        # Asked only when the recogniser considered it: another guess holds the flipped word, or holds
+        # the sign in other words ("now it looks out of shape" heard "... don't looks out of shape",
+        # with "... end up it looks out of shape" among the guesses).
+        if new and (not others or any(_contains(words, evidence) for words in other_words)
+                    or any(set(new) & set(_new_signs(best, m)) for m in other_matches)):
             return Understanding(best, new, _confirm_words(reading, new, match), found, unsure=untrusted)
     for sign in _supported_signs(best, other_matches):
         reading, found = next((t, m) for t, m in zip(others, other_matches) if sign in _new_signs(best, m))

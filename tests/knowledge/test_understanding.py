@@ -60,6 +60,14 @@ def test_a_flip_another_guess_holds_is_confirmed():
     assert understood.confirm == ("cannot_bear_weight",)
 
 
+def test_a_flip_another_guess_holds_in_other_words_is_confirmed():
+    """Heard "don't looks out of shape" for "now it looks out of shape": no guess holds "do looks", but
+    one holds the sign un-negated ("end up it looks out of shape")."""
+    others = ["i got kicked and don't looks out of shape"] * 6 + ["i got kicked end up it looks out of shape"]
+    understood = heard("i got kicked and don't looks out of shape", 0.57, *others)
+    assert understood.confirm == ("deformity",) and not understood.match.warnings
+
+
 def test_one_stray_guess_of_eight_is_noise():
     others = ["it hurts around my kneecap"] * 7 + ["it hurts a lump swollen kneecap"]
     assert heard("it hurts around my kneecap", 0.7, *others).confirm == ()
