@@ -117,16 +117,23 @@ def build_corpus(phrases: Iterable[str], seed: int = 0, speech: PackSpeech = Pac
     rng = random.Random(seed)
     out = speech.sample(TEMPLATE_SENTENCES, rng)
     frames = speech.frames
-    sentences = [s for phrase in phrases for s in corpus_sentences_from_text(phrase)]
-    short = [s for s in sentences if len(s.split()) <= SHORT_PHRASE_WORDS]
+    texts = [corpus_sentences_from_text(phrase) for phrase in phrases]
+    short = [s for sentences in texts if _short(sentences) for s in sentences]
     repeats = max(1, round(PHRASE_SHARE * TEMPLATE_SENTENCES / max(1, len(short))))
-    for sentence in sentences:
-        if len(sentence.split()) > SHORT_PHRASE_WORDS:
-            out.append(sentence)
+    for sentences in texts:
+        if not _short(sentences):  # prose: its words and their order, once, however its commas cut it
+            out += sentences
             continue
-        out += [sentence] * repeats
-        out += [frame.format(sentence) for frame in rng.sample(frames, min(FRAMES_PER_PHRASE, len(frames)))]
+        for sentence in sentences:
+            out += [sentence] * repeats
+            out += [frame.format(sentence) for frame in rng.sample(frames, min(FRAMES_PER_PHRASE, len(frames)))]
     return out + urgent_talk(speech, rng)
+
+
+def _short(sentences: list[str]) -> bool:
+    """A name, a command or an answer ("Runner's knee (patellofemoral pain syndrome)"), not prose
+    that commas cut into short pieces ("pain felt away from the knee")."""
+    return sum(len(s.split()) for s in sentences) <= SHORT_PHRASE_WORDS
 
 
 def urgent_talk(speech: PackSpeech, rng: random.Random) -> list[str]:
