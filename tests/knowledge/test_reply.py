@@ -30,6 +30,15 @@ def test_soon_sign_has_no_urgent_lead():
     assert reply.sentences[0] != URGENT_LEAD and "swelling" in reply.sentences[0].lower()
 
 
+@pytest.mark.parametrize("text,topic", [("my knee puffs up after every game since i tore my meniscus", "meniscus_tear"),
+                                        ("my knee has hurt for months and the cartilage is worn", "osteoarthritis")])
+def test_a_sign_that_is_not_urgent_comes_with_one_explanation_within_the_first_answer(text, topic):
+    reply = reply_to(text)
+    assert reply.warning_ids and KB.warning(reply.warning_ids[0]).urgency != "urgent"
+    assert split_sentences(KB.topic(topic).summary)[0] in reply.sentences
+    assert word_count(list(reply.sentences)) <= MAX_FIRST_ANSWER_WORDS
+
+
 def test_out_of_scope_says_what_is_covered():
     reply = reply_to("what is the weather like")
     assert "knee" in reply.text and "For example" in reply.text and not reply.warning_ids
