@@ -145,6 +145,7 @@ class LoopedRecording:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(2400)
 def test_a_thousand_turns_leak_no_memory_files_or_threads(tmp_path):
     os.nice(10)  # it measures memory, not speed: timed tests running beside it keep their core
     kb = load_knowledge()

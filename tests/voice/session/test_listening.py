@@ -90,9 +90,10 @@ def test_listening_during_speech_hears_the_person_and_reports_the_start(virtual_
         listening = SpokenInput(mic, recognizer, live=True, echo_cancelled=lambda: True)
         assert listening.duplex
         person = virtual_audio.feed_mic(shin_wav, wait=False)
-        heard = listening.listen_during(lambda: not started.is_set(), started.set)
+        deadline = time.monotonic() + 15.0  # the voice lasts 2 s: a voice never heard fails, not hangs
+        heard = listening.listen_during(lambda: not started.is_set() and time.monotonic() < deadline, started.set)
         person.wait(timeout=30)
-    assert started.is_set()
+    assert started.is_set(), heard
     assert isinstance(heard, Heard) and {"shin", "walk"} & set(heard.text.split()), heard
 
 
