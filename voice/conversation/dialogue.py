@@ -249,7 +249,11 @@ class Dialogue(YesNo):
     def _on_place(self, utterance: Utterance) -> list[Action]:
         """Guided: the answer to "where does it hurt most" (a sign said with it is advised at once).
 
-        A barely heard answer names no place: "I don't know" misheard must not pick one. "Not sure"
+        A barely heard answer picks no place: "I don't know" misheard must not pick one. When it is
+        word for word one of the answers offered to the recogniser ("my thigh"), that place is asked
+        about ("Is the pain in the thigh?"): live, "my thigh" heard as exactly that, but barely, got
+        "Sorry, I didn't catch the place" and the list again. Loose words that name a place ("vital
+        sole" for "i don't know") are not asked about. "Not sure"
         gets what the assistant covers; another answer heard clearly ("everywhere") the safety check
         and the overview; one not heard clearly the question once more first.
         """
@@ -263,6 +267,12 @@ class Dialogue(YesNo):
             return self._place_chosen(None)
         if utterance.typed or (understood and not understood.unsure and utterance.confidence >= self._min_confidence):
             return self._checked_then(self._with_fallback(Match(utterance.text, about_area=True)))  # "everywhere"
+        offered = normalise(utterance.text) in {normalise(answer) for answer in self._choices()}
+        named = understood.match.locations if offered and understood and not understood.match.warnings else ()
+        if len(named) == 1 and self._kb is not None:
+            sentence = self._prompts.place_check.format(place=self._kb.location(named[0]).title)
+            pending = Pending(Question.PLACE, sentence, place=named[0], unclear_before=self._session.unclear_answers)
+            return self._ask(pending, Kind.CHECK, about=named)
         return self._place_unclear()
 
     def _on_sign(self, utterance: Utterance) -> list[Action]:

@@ -57,6 +57,9 @@ class Pending:
     otherwise: Match | None = None  # SIGN: the reading to answer on "no" (None: it was not understood)
     signs: tuple[str, ...] = ()  # SIGN, ALSO_SIGN: what it asks about; "no" rules them out
     place: str = ""  # PLACE: the location id to explain on "yes"
+    # PLACE asked about a barely heard answer to the list of places: the unclear answers to the list
+    # before it (a "no" is one more); None when asked instead of the list.
+    unclear_before: int | None = None
 
     @property
     def takes_not_sure(self) -> bool:

@@ -60,6 +60,9 @@ class YesNo(Guided):
                 return self._place_chosen(pending.place)
             if utterance.rest:  # "no, my calf"
                 return self._respond_to(self._reclassify(utterance.rest, utterance))
+            if pending.unclear_before is not None:  # the list was asked: its answer was not heard clearly
+                session.state, session.unclear_answers = State.GUIDED, pending.unclear_before
+                return self._place_unclear()
             return self._ask_where()
         if pending.question == Question.FINISH:
             if utterance.yes:

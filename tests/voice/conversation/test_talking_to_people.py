@@ -743,6 +743,31 @@ def test_a_barely_heard_guided_answer_names_no_place():
     assert say.kind == "where" and person.d.state == State.GUIDED
 
 
+def test_a_barely_heard_guided_answer_that_is_one_offered_is_asked_about():
+    """Live, "my thigh" heard word for word but barely got "Sorry, I didn't catch the place"."""
+    person = Person()
+    not_understood(person)
+    not_understood(person)
+    say = person.hear("my thigh", 0.3)
+    assert say.kind == "check" and say.sentences == (PROMPTS.place_check.format(place="the thigh"),)
+    assert say.about == ("thigh",) and person.listen.expect == Expect.YES_NO
+    assert person.hear("yes").kind == "check"  # the safety check, then the thigh
+    assert split_sentences(KB.location("thigh").summary)[0] in person.hear("no").sentences
+
+
+def test_a_no_to_a_barely_heard_guided_answer_counts_as_an_answer_not_heard():
+    """It cannot loop: the list once more, then the safety check."""
+    person = Person()
+    not_understood(person)
+    not_understood(person)
+    person.hear("my thigh", 0.3)
+    say = person.hear("no")
+    assert say.kind == "where" and say.sentences[0].startswith("Sorry") and person.d.state == State.GUIDED
+    assert person.hear("my thigh", 0.3).kind == "check"
+    say = person.hear("no")
+    assert say.kind == "check" and set(say.about) == set(WARNING_IDS)
+
+
 def test_the_generic_models_guess_checks_the_words_heard_not_a_reading_with_context():
     from voice.conversation.utterance import classify
 
