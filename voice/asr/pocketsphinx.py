@@ -23,7 +23,7 @@ from voice.asr.generic_check import GenericCheck
 from voice.asr.recognizer import MAX_ALTERNATIVES, Alternative, Transcript, Word
 from voice.audio.format import SAMPLE_RATE, SAMPLE_WIDTH
 from voice.asr.pocketsphinx_lm.build import DomainLM, Lexicon, PackSpeech, build_domain_lm, bundled_model_dir
-from voice.asr.pocketsphinx_lm.phrases import build_phrase_lm, phrase_words
+from voice.asr.pocketsphinx_lm.phrases import accent_variants, build_phrase_lm, phrase_words
 from voice.errors import VoiceError
 
 # Utterance lengths (pre-roll included) at which the cepstral mean is refitted and the audio so
@@ -99,6 +99,9 @@ class PocketSphinxRecognizer:
             name = path.name.split(".")[0]
             if name not in self._searches.values():
                 self._add_words(phrase_words(phrases))
+                for variant, phones in accent_variants(phrases).items():
+                    if self._decoder.lookup_word(variant) is None:
+                        self._decoder.add_word(variant, phones, True)
                 self._decoder.add_lm(name, NGramModel(self._decoder.config, self._decoder.logmath, str(path)))
             self._searches[key] = name
         self._wanted = self._searches[key]

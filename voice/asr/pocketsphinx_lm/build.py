@@ -58,11 +58,6 @@ FRAMES_PER_PHRASE = 3  # of the pack's frames ("i think i have {}"), drawn for e
 # {}"): on 16 other such sentences answered 17 -> 19 of 48, and "i want to end my life" heard
 # right in 3 of the 3 tune voices (0 before); commands 36 of 90 as before (at 0.05, 33).
 URGENT_SHARE = 0.02
-# Pronunciations cmudict (American English) lacks of the words people answer questions with, as
-# other accents say them: Scottish and northern English "no" is a pure [o:]. In the tune sessions
-# (audio_tests/voice_sets) the Scottish voice's "no" was heard "sole" 12 times of 12, with this 1;
-# the other tune voices' answers and the 132 real recordings' transcripts were heard as before.
-ACCENT_PHONES = {"no": "N AO"}
 _SLOT = re.compile(r"{(\w+)}")
 
 
@@ -221,14 +216,14 @@ class Lexicon:
 
     @classmethod
     def load(cls, cmudict: Path, extra: Mapping[str, str] | None = None) -> "Lexicon":
-        """cmudict, then ACCENT_PHONES, then `extra` (word -> phones: the knowledge pack's speech phones)."""
+        """cmudict, then `extra` (word -> phones: the knowledge pack's speech phones)."""
         entries: dict[str, list[str]] = {}
         for line in cmudict.read_text(encoding="utf-8").splitlines():
             if not line.strip() or line.startswith(";;"):
                 continue
             word, phones = line.split(maxsplit=1)
             entries.setdefault(re.sub(r"\(\d+\)$", "", word), []).append(phones.split(" #")[0].strip())
-        for word, phones in {**ACCENT_PHONES, **(extra or {})}.items():
+        for word, phones in (extra or {}).items():
             entries.setdefault(word, []).append(phones)
         return cls(entries)
 
