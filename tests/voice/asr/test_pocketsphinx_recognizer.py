@@ -19,7 +19,7 @@ from voice.asr.recognizer import MAX_ALTERNATIVES, Recognizer, Transcript
 from voice.asr.utterances import UtteranceEnded, UtteranceStream
 from voice.asr.pocketsphinx_lm.build import (DomainLM, Lexicon, PackSpeech, build_corpus, build_domain_lm, knowledge_phrases,
                              letter_to_sound)
-from voice.asr.pocketsphinx_lm.phrases import ACCENT_PHONES, accent_variants
+from voice.asr.pocketsphinx_lm.phrases import accent_variants, non_rhotic, shifted_vowels
 from voice.errors import VoiceError
 from voice.asr.pocketsphinx import PocketSphinxRecognizer
 from voice.audio.convert import resample, to_int16_pcm
@@ -254,11 +254,22 @@ def test_the_narrow_recogniser_hears_answers_as_other_accents_say_them_too(domai
     """cmudict is American: a Scottish "no" (a pure [o:]) was heard "sole" at a yes/no question.
     Open recognition keeps cmudict's alone ("now" came out "no" with it)."""
     narrow, open_ears = PocketSphinxRecognizer(domain_lm), PocketSphinxRecognizer(domain_lm)
-    assert accent_variants(["yes", "no", "stop"]) == {"no(9)": ACCENT_PHONES["no"]}
-    narrow.restrict(["yes", "no", "stop"])
-    narrow.restrict(["yes", "no", "stop"])  # added once
-    assert narrow._decoder.lookup_word("no(9)") == ACCENT_PHONES["no"]
-    assert open_ears._decoder.lookup_word("no(9)") is None
+    narrow.restrict(["yes", "no", "start over"])
+    narrow.restrict(["yes", "no", "start over"])  # added once
+    assert narrow._decoder.lookup_word("no(7)") == "N AO"
+    assert narrow._decoder.lookup_word("start(7)") == "S T AA T"
+    assert narrow._decoder.lookup_word("over(9)") == "AO V AH"
+    assert narrow._decoder.lookup_word("yes(7)") is None  # said alike
+    assert open_ears._decoder.lookup_word("no(7)") is None
+
+
+def test_accent_variants_drop_the_r_after_a_vowel_and_shift_the_vowels() -> None:
+    pronounce = {"more": "M AO R", "faster": "F AE S T ER", "three": "TH R IY", "knee": "N IY"}.get
+    assert accent_variants(["tell me more", "faster", "three"], pronounce) == {
+        "more(7)": "M AO", "faster(7)": "F AE S T AH", "faster(8)": "F AA S T ER", "faster(9)": "F AA S T AH"}
+    assert non_rhotic("TH R IY".split()) == "TH R IY".split()  # an r before a vowel is said
+    assert shifted_vowels("N OW".split()) == ["N", "AO"]
+    assert accent_variants(["knee", "kneeblorf"], pronounce) == {}  # no other way, or no pronunciation
 
 
 def test_pronunciations_are_derived_from_known_words() -> None:
