@@ -83,6 +83,9 @@ class Emergency:
     kind: str = rule(one_of=("emergency", "crisis"))
     phrases: tuple[str, ...]
     answer: str = rule("", contains=("{number}",))  # said instead of the domain's answer for its kind
+    # Said back when only another guess of the recogniser held it ("Did you say you have pain in your
+    # chest?"), second person; else that guess's own words, often garbled.
+    ask: str = ""
     not_when: tuple[str, ...] = ()  # phrases that contain one of `phrases` but are not an emergency
     # How people say one of `phrases` ("i want to {}"), for the built-in recogniser's language model.
     frames: tuple[str, ...] = rule((), contains=("{}",))

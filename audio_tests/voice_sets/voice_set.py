@@ -53,6 +53,7 @@ VOICES = {
     "us": Voice("tune", "espeak", "en-us", 160, 50, "pink"),
     "scottish": Voice("tune", "espeak", "en-gb-scotland", 150, 42, "white"),
     "us-f3": Voice("tune", "espeak", "en-us+f3", 170, 62, "brown"),
+    "lancashire": Voice("tune", "espeak", "en-gb-x-gbclan", 150, 55, "pink"),
     "us-m7": Voice("heldout", "espeak", "en-us+m7", 175, 35, "white"),
     "gb-f3": Voice("heldout", "espeak", "en+f3", 140, 70, "brown"),
     "west-midlands": Voice("heldout", "espeak", "en-gb-x-gbcwmd", 155, 48, "pink"),

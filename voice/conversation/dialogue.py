@@ -415,11 +415,13 @@ class Dialogue(YesNo):
         complaints, the untrusted readings asked about read back as "you have sunday with audience when
         you landed the tingling night": a question nobody can answer. Live, "my shin hurts when i run"
         was heard "tingling or on", and another guess's "tingling or my iran" was asked back as "Did you
-        say tingling or your iran?": words the person neither said nor saw in the caption."""
+        say tingling or your iran?": words the person neither said nor saw in the caption. An emergency
+        too: "i have a crushing pain in my chest" (a Lancashire voice, tune sessions) was asked back as
+        "Did you say your thigh muscles gave pain in your chest?", and a person who hears that says no."""
         words = understood.confirm_words
         if self._kb is None or (understood.confirm_heard and not understood.unsure):
             return words
-        known = {w.id: w.ask for w in self._kb.warnings if w.ask}
+        known = {item.id: item.ask for item in (*self._kb.warnings, *self._kb.domain.emergencies) if item.ask}
         asks = [known[s] for s in signs if s in known]
         return self._prompts.spoken_list(asks) if asks and len(asks) == len(signs) else words
 

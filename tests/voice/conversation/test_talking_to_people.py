@@ -709,7 +709,18 @@ def test_an_emergency_is_never_held_behind_a_question_or_a_greeting():
 def test_an_emergency_only_in_another_guess_is_confirmed_then_answered():
     person = Person()
     say = person.hear("i can breathe", 0.6, alternatives=("i can't breathe", "i can breathe", "i can't breathe"))
-    assert say.kind == "check" and say.about == ("breathing",) and say.sentences[-1] == "Did you say you can't breathe?"
+    assert say.kind == "check" and say.about == ("breathing",)
+    assert say.sentences[-1] == f"Did you say {KB.emergency('breathing').ask}?"
+    assert person.hear("yes").kind == "emergency"
+
+
+def test_an_emergency_in_garbled_guesses_is_asked_about_in_the_packs_words():
+    """Read back, the guess's own words were a question a person with chest pain says no to."""
+    person = Person()
+    say = person.hear("my thigh muscles shin gave in my chest", 0.3, alternatives=(
+        "my thigh muscles gave pain in my chest", "my thigh muscles shin gave in my chest", "my thigh muscle pain in my chest"))
+    assert say.kind == "check" and say.about == ("chest_pain",)
+    assert say.sentences[-1] == "Did you say you have pain in your chest?"
     assert person.hear("yes").kind == "emergency"
 
 
