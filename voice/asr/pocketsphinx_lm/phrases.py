@@ -43,8 +43,8 @@ def phrase_words(phrases: Iterable[str]) -> set[str]:
 
 def non_rhotic(phones: list[str]) -> list[str]:
     """An r after a vowel and before no vowel is not said; the r-coloured vowel is a plain one."""
-    kept = [p for at, p in enumerate(phones)
-            if not (p == "R" and at > 0 and phones[at - 1] in VOWELS and (at + 1 == len(phones) or phones[at + 1] not in VOWELS))]
+    kept = [p for before, p, after in zip(["", *phones], phones, [*phones[1:], ""])
+            if not (p == "R" and before in VOWELS and after not in VOWELS)]
     return ["AH" if p == "ER" else p for p in kept]
 
 
