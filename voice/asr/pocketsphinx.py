@@ -187,7 +187,8 @@ class PocketSphinxRecognizer:
         if not missing:
             return
         lines, _ = Lexicon.load(bundled_model_dir() / "cmudict-en-us.dict").pronounce(missing)
-        self._add_pronunciations(dict(line.split(" ", 1) for line in lines if "(" not in line.split(" ", 1)[0]))
+        pronounced = dict(line.split(" ", 1) for line in lines)
+        self._add_pronunciations({word: phones for word, phones in pronounced.items() if "(" not in word})
 
     def _add_pronunciations(self, pronunciations: dict[str, str]) -> None:
         """Add the ones the dictionary lacks, updating the search once, after the last: updated after

@@ -242,9 +242,13 @@ class Dialogue(YesNo):
     def _barely_heard_answer(self, utterance: Utterance) -> bool:
         understood = utterance.understanding
         if utterance.typed or understood is None or understood.match.warnings or understood.confirm or \
-                normalise(utterance.text) in {normalise(choice) for choice in self._choices()}:
+                self._offered(utterance.text):
             return False
         return understood.unsure or (utterance.confidence < self._min_confidence and understood.agreement is None)
+
+    def _offered(self, text: str) -> bool:
+        """The words are one of the answers the question offered the recogniser, word for word."""
+        return normalise(text) in {normalise(choice) for choice in self._choices()}
 
     def _on_place(self, utterance: Utterance) -> list[Action]:
         """Guided: the answer to "where does it hurt most" (a sign said with it is advised at once).
@@ -267,8 +271,7 @@ class Dialogue(YesNo):
             return self._place_chosen(None)
         if utterance.typed or (understood and not understood.unsure and utterance.confidence >= self._min_confidence):
             return self._checked_then(self._with_fallback(Match(utterance.text, about_area=True)))  # "everywhere"
-        offered = normalise(utterance.text) in {normalise(answer) for answer in self._choices()}
-        named = understood.match.locations if offered and understood and not understood.match.warnings else ()
+        named = understood.match.locations if self._offered(utterance.text) and understood and not understood.match.warnings else ()
         if len(named) == 1 and self._kb is not None:
             sentence = self._prompts.place_check.format(place=self._kb.location(named[0]).title)
             pending = Pending(Question.PLACE, sentence, place=named[0], unclear_before=self._session.unclear_answers)
