@@ -332,10 +332,10 @@ class Dialogue(YesNo):
             otherwise = None if understood.unsure else found  # "no": what was said was not understood
             return self._ask(Pending(Question.SIGN, words, match=understood.confirm_match, otherwise=otherwise,
                                      signs=asked), Kind.CHECK, about=asked)
+        if read_back and not utterance.typed and not utterance.known and self._missed_command(utterance):
+            return self._not_caught()
         if understood.unsure and read_back:
             return self._not_understood(found.locations)
-        if read_back and not utterance.typed and utterance.words <= FEW_WORDS and not utterance.known:
-            return self._not_caught()
         if read_back and not utterance.typed and utterance.confidence < self._min_confidence and understood.agreement is None:
             return self._ask(Pending(Question.READ_BACK, self._read_back(utterance.text), text=utterance.text,
                                      match=found), Kind.CONFIRM)
@@ -436,19 +436,34 @@ class Dialogue(YesNo):
         session.last_reply, session.more_said = reply, False
         return self._say(reply.sentences, Kind.EMERGENCY, self._listen(Expect.ANYTHING))
 
+    def _missed_command(self, utterance: Utterance) -> bool:
+        """Words that name nothing and may be a command the recogniser missed (see `_not_caught`): a word
+        or two, or after an answer as many words as a command has when not heard clearly. Live, an
+        English voice's "tell me more" after an answer was heard "you are", then "do you are": not heard
+        clearly, it was taken for a description and got "Please say it again ..., for example: My knee
+        hurts"."""
+        if utterance.words <= FEW_WORDS:
+            return True
+        understood = utterance.understanding
+        return self._session.last_reply is not None and utterance.words <= SHORT_REQUEST_WORDS and \
+            understood is not None and (understood.unsure or utterance.confidence < self._min_confidence)
+
     def _not_caught(self) -> list[Action]:
-        """A word or two that name nothing. Read back ("I heard: lie. Is that right?"), they only invited
-        a "yes" that led to the out-of-scope answer: for a spoken "goodbye" heard as "lie" (tune sessions,
-        espeak's en-us+f3) round and round until the session's turn limit. After an answer they are most
-        likely a command the recogniser missed, so the commands are offered, and twice in a row the
-        question whether to finish: a yes or no it hears where it did not hear "goodbye". Before an
-        answer, a description was due."""
+        """Words that may be a missed command (`_missed_command`). Read back ("I heard: lie. Is that
+        right?"), they only invited a "yes" that led to the out-of-scope answer: for a spoken "goodbye"
+        heard as "lie" (tune sessions, espeak's en-us+f3) round and round until the session's turn limit.
+        After an answer they are most likely a command the recogniser missed, so the commands are
+        offered, and twice in a row a yes or no it hears where it did not hear the command: whether
+        to hear more when the answer had more to say (which it ends by offering), else whether to
+        finish. Before an answer, a description was due."""
         session = self._session
         if session.last_reply is None:
             return self._not_understood()
         if session.last_said is not None and session.last_said.sentences == (self._prompts.not_caught,):
-            return self._ask(Pending(Question.FINISH, self._prompts.finish_question), Kind.CHECK,
-                             before=(self._prompts.not_caught_again,))
+            more = session.last_reply.more and not session.more_said
+            pending = Pending(Question.MORE, self._prompts.more_question) if more else \
+                Pending(Question.FINISH, self._prompts.finish_question)
+            return self._ask(pending, Kind.CHECK, before=(self._prompts.not_caught_again,))
         return self._say((self._prompts.not_caught,), Kind.NOT_SURE, self._listen(Expect.ANYTHING))
 
     def _not_understood(self, places: tuple[str, ...] = ()) -> list[Action]:

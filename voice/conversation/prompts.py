@@ -54,6 +54,7 @@ class Prompts:
     not_caught: str
     not_caught_again: str
     finish_question: str
+    more_question: str
     stray_yes: str
     stray_no: str
     polite: str

@@ -42,6 +42,7 @@ class Question(str, Enum):
     ALSO_SIGN = "also_sign"  # the same, after the advice for another sign heard clearly
     SAFETY = "safety"  # the pack's safety question, once per conversation
     FINISH = "finish"  # "Would you like to finish?" after words it could not place, twice in a row
+    MORE = "more"  # "Would you like to hear more?" first, when the answer before them had more to say
     PLACE = "place"  # "Is the pain in the hip?": the place the tries it could not understand all named
 
 

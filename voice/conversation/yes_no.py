@@ -64,6 +64,10 @@ class YesNo(Guided):
                 session.state, session.unclear_answers = State.GUIDED, pending.unclear_before
                 return self._place_unclear()
             return self._ask_where()
+        if pending.question == Question.MORE:  # "no": the command missed may have been "goodbye"
+            if utterance.yes:
+                return self._command(Command.MORE)
+            return self._ask(Pending(Question.FINISH, self._prompts.finish_question), Kind.CHECK)
         if pending.question == Question.FINISH:
             if utterance.yes:
                 return self._command(Command.GOODBYE)

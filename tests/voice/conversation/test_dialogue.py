@@ -16,6 +16,7 @@ from voice.conversation.events import Expect
 from voice.conversation.dialogue import Dialogue, State, Timing, VoiceLimits
 from voice.conversation.events import (Exit, ForgetPerson, Heard, Idle, Listen, NoInput, Say, SetVoice, SpeechCut,
                                        SpeechDone, Start, StopKey, StopSpeaking)
+from voice.asr.recognizer import Alternative
 from voice.conversation.prompts import load_prompts
 from voice.conversation.turns import YES_NO
 from paths import CASES
@@ -283,6 +284,11 @@ def test_a_word_or_two_that_name_nothing_are_not_read_back(confidence):
     assert say.kind == "not_sure" and "tell me more" in say.sentences[0] and "I heard" not in say.sentences[0]
     assert after == [Listen(Expect.ANYTHING, Timing().listen)]
     actions, after = talk.hear("lie", confidence=confidence)  # again: a yes or no it can hear instead
+    assert say_of(actions).sentences[-1] == "Would you like to hear more?" and after[-1].expect == Expect.YES_NO
+    actions, _ = talk.hear("yes")  # the answer ended by offering more: most likely what was asked for
+    assert say_of(actions).sentences[0] == "MORE pain at the front of my knee"
+    talk.hear("lie", confidence=confidence)
+    actions, after = talk.hear("lie", confidence=confidence)  # nothing more to say: whether to finish
     assert say_of(actions).sentences[-1] == "Would you like to finish?" and after[-1].expect == Expect.YES_NO
     actions, _ = talk.hear("no")
     assert say_of(actions).kind == "prompt" and talk.d.state == State.READY
@@ -290,6 +296,23 @@ def test_a_word_or_two_that_name_nothing_are_not_read_back(confidence):
     talk.hear("lie", confidence=confidence)
     actions, _ = talk.hear("yes")
     assert say_of(actions).kind == "goodbye"
+
+
+def test_after_an_answer_a_command_long_reply_not_heard_clearly_is_a_missed_command():
+    talk = ready()
+    talk.hear("pain at the front of my knee")
+    guesses = tuple(Alternative(text) for text in ("do you were", "you are", "do we are"))  # all agree: not a leg
+    actions, _ = talk.turn(Heard("do you are", UNSURE, guesses))  # "tell me more", misheard
+    assert say_of(actions).sentences == (load_prompts().not_caught,)
+    actions, _ = talk.turn(Heard("do you are", UNSURE, guesses))
+    assert say_of(actions).sentences[-1] == "Would you like to hear more?"
+    actions, _ = talk.hear("no")  # then it may have been "goodbye"
+    assert say_of(actions).sentences == ("Would you like to finish?",)
+    talk.hear("no")
+    actions, _ = talk.hear("do you are", confidence=0.95)  # heard clearly: answered as what it is
+    assert say_of(actions).sentences == ("I cover knee and leg pain.",)
+    actions, _ = talk.hear("what is this place", confidence=UNSURE)  # longer than a command
+    assert say_of(actions).sentences != (load_prompts().not_caught,)
 
 
 @pytest.mark.parametrize("no", ["no", "nope", "wrong", "No, that's wrong."])
