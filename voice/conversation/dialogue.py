@@ -460,8 +460,7 @@ class Dialogue(YesNo):
         if session.last_reply is None:
             return self._not_understood()
         if session.last_said is not None and session.last_said.sentences == (self._prompts.not_caught,):
-            more = session.last_reply.more and not session.more_said
-            pending = Pending(Question.MORE, self._prompts.more_question) if more else \
+            pending = Pending(Question.MORE, self._prompts.more_question) if session.more_left else \
                 Pending(Question.FINISH, self._prompts.finish_question)
             return self._ask(pending, Kind.CHECK, before=(self._prompts.not_caught_again,))
         return self._say((self._prompts.not_caught,), Kind.NOT_SURE, self._listen(Expect.ANYTHING))

@@ -92,6 +92,11 @@ class Session:
     denied: set[str] = field(default_factory=set)  # signs they said no to: not asked about again
     on_the_leg: bool = False  # they said yes to a place or a warning sign: their subject is known
 
+    @property
+    def more_left(self) -> bool:
+        """The last answer has more to say that has not been said ("tell me more")."""
+        return self.last_reply is not None and bool(self.last_reply.more) and not self.more_said
+
     def copy(self) -> Session:
         """A copy that what later happens to this one leaves as it was (the rest is immutable)."""
         return replace(self, denied=set(self.denied))

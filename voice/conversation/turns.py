@@ -231,7 +231,7 @@ class Turns:
         reply = session.last_reply
         if reply is None:
             sentences: tuple[str, ...] = (self._prompts.more_first,)
-        elif not reply.more or session.more_said:
+        elif not session.more_left:
             sentences = (self._prompts.more_none,)
         else:
             session.more_said = True
