@@ -7,8 +7,9 @@ at the maximum length. An utterance starts when most of a short window is voice 
 own `Endpointer` would decide), and the recogniser is handed a pre-roll from before that start.
 
 The turn ends after a pause whose length the `TurnPolicy` sets from the `silence` setting and
-the words heard so far: longer after a word that continues a phrase ("my knee hurts and ..."),
-shorter when the words already make a complete answer. Pauses are timed from the last run of
+the words heard so far: longest after a word that continues a phrase ("my knee hurts and ..."),
+shortest when the words already make a complete answer, and a little longer than the setting when
+they are neither. Pauses are timed from the last run of
 voiced frames, so a pause never ends an utterance whose speech has resumed. The endpointer says
 when a pause may soon end the turn and when speech resumes, so work can begin on the words so far
 before the endpoint fires (see `Event.PAUSED`).
@@ -103,6 +104,13 @@ HESITATIONS = frozenset("um uh er erm".split())
 # held 6 of the 37 descriptions for 1.5 s.
 OTHERS_CHECKED = 9
 COMPLETE_FACTOR = 0.7  # 0.5 s -> 0.35 s: a whole answer needs no long wait
+# Words that are not yet a whole turn, with no continuing word and a voice that did not fall: 0.5 s ->
+# 0.75 s. A continuing word misheard ("... that goes down my" heard "... knee off schools don't") left
+# nothing to hold a 0.6 s pause by. On the bench, cut-offs 1 -> 0 of 42 in two runs; end of speech to
+# reply 0.425 / 0.589 s -> 0.406 / 0.572 s (median / p95, one run each): most whole descriptions end
+# after the shorter pause anyway, and 2 of 37 fixtures ("what can i say" misheard, a stray "yes")
+# waited 0.2 s longer.
+UNFINISHED_FACTOR = 1.5
 
 
 @dataclass(frozen=True)
@@ -111,7 +119,8 @@ class TurnPolicy:
 
     `short_answer`: a yes/no or a choice is expected, so any words count as complete.
     `complete`: says whether the words so far already make a whole turn (a description that
-    names where and what, a command); None treats no words as complete.
+    names where and what, a command); None treats no words as complete, and
+    words neither whole nor mid-phrase wait the setting itself (UNFINISHED_FACTOR needs the judge).
     """
 
     silence: float = 0.5
@@ -131,23 +140,26 @@ class TurnPolicy:
         others = () if fell else others[:OTHERS_CHECKED]
         whole = self.short_answer or fell or (self.complete is not None and self.complete(words))
         if canonical_words(words) and whole:
-            if not self.short_answer and _hesitating(others):
+            if not self.short_answer and _trailing_off(others):
                 return self.silence * MID_PHRASE_FACTOR
             return self.silence * COMPLETE_FACTOR
         if any(_continues(reading) for reading in others):
             return self.silence * MID_PHRASE_FACTOR
-        return self.silence
+        if self.short_answer or fell or self.complete is None or not canonical_words(words):
+            return self.silence
+        return self.silence * UNFINISHED_FACTOR
 
 
-def _hesitating(readings: Sequence[str]) -> bool:
-    """Most of the `readings` end in a sound of thinking: what holds a whole description open.
+def _trailing_off(readings: Sequence[str]) -> bool:
+    """Most of the `readings` end mid-phrase or in a sound of thinking: what holds a whole description open.
 
-    A quiet "and" in noise is often heard as "um" in the other guesses ("my knee gave way", with
-    "my feet gave way um" in 6 of 8). On the bench's fixtures, offline: cut-offs 3 -> 2 of 42, and
-    none of the 37 whole descriptions waited longer (any one guess, as for continuing words, would).
+    A quiet "and" in noise is often heard as "um" or another short word in the other guesses ("my knee
+    gave way", with "my feet gave way um" in 6 of 8; "my knee to run", with "and" or "um" ending 4 of 8).
+    On the bench's fixtures, offline: cut-offs 3 -> 2 of 42 for the sounds of thinking, and none of the
+    37 whole descriptions waited longer (any one guess, as for continuing words, would hold 6 of them).
     """
     ends = [said[-1] for said in map(canonical_words, readings) if said]
-    return bool(ends) and sum(end in HESITATIONS for end in ends) * 2 >= len(ends)
+    return bool(ends) and sum(end in HESITATIONS or end in CONTINUES for end in ends) * 2 >= len(ends)
 
 
 def _continues(words: str) -> bool:

@@ -6,8 +6,8 @@ import pytest
 
 from synthetic_sound import RATE, sound
 from voice.asr.endpointing import (COMPLETE_FACTOR, CONTINUES, DECODE_LEAD, FLOOR_SECONDS, MID_PHRASE_FACTOR,
-                                    PAUSE_SECONDS, PRE_ROLL_SECONDS, START_WINDOW, Endpointer, Event, TurnPolicy,
-                                    VoiceGate)
+                                    PAUSE_SECONDS, PRE_ROLL_SECONDS, START_WINDOW, UNFINISHED_FACTOR, Endpointer,
+                                    Event, TurnPolicy, VoiceGate)
 from voice.audio.noise_floor import NoiseFloor
 
 FRAME = 0.03  # the endpointer judges 30 ms frames
@@ -85,8 +85,9 @@ def test_a_continuing_word_among_the_other_guesses_holds_a_turn_that_is_not_whol
     policy = TurnPolicy(0.5, complete=lambda w: w == "my knee is swollen")
     assert policy.pause_after("my knee to run", ["my knee to thin", "my knee to and"]) == 0.5 * MID_PHRASE_FACTOR
     assert policy.pause_after("my feet gave way", ["my feet gave way um"]) == 0.5 * MID_PHRASE_FACTOR
-    assert policy.pause_after("my knee to run", ["my knee to thin"]) == 0.5
-    assert policy.pause_after("my knee is swollen", ["my knee is swollen and"]) == 0.5 * COMPLETE_FACTOR
+    assert policy.pause_after("my knee to run", ["my knee to thin"]) == 0.5 * UNFINISHED_FACTOR
+    whole = ["my knee is swollen", "my knee is swollen and", "my knee is swelling", "my knees swollen"]
+    assert policy.pause_after("my knee is swollen", whole) == 0.5 * COMPLETE_FACTOR
 
 
 def test_a_voice_that_fell_ends_the_turn_as_a_whole_answer_unless_it_stopped_mid_phrase() -> None:
@@ -97,7 +98,7 @@ def test_a_voice_that_fell_ends_the_turn_as_a_whole_answer_unless_it_stopped_mid
     assert policy.pause_after("my thigh is") == 0.5 * MID_PHRASE_FACTOR
     assert policy.pause_after("jumpers knee", ["jumpers the"], fell=True) == 0.5 * COMPLETE_FACTOR
     assert policy.pause_after("jumpers knee", ["jumpers the"]) == 0.5 * MID_PHRASE_FACTOR
-    assert policy.pause_after("jumpers knee") == 0.5
+    assert policy.pause_after("jumpers knee") == 0.5 * UNFINISHED_FACTOR
     assert policy.pause_after("my thigh aches", ["my thigh aches um", "my thigh aches uh"], fell=True) \
         == 0.5 * COMPLETE_FACTOR
     assert policy.pause_after("my knee and", fell=True) == policy.pause_after("my thigh um", fell=True) \
@@ -133,11 +134,13 @@ def test_a_hesitation_holds_the_turn() -> None:
     assert TurnPolicy(0.5).pause_after("my knee hurts um") == 0.5 * MID_PHRASE_FACTOR
 
 
-def test_a_whole_description_most_guesses_end_in_a_hesitation_is_held() -> None:
-    """A quiet "and" in noise comes out as "um" in the other guesses, not in the best one."""
-    policy = TurnPolicy(0.5, complete=lambda w: w.startswith("my knee gave way"))
+def test_a_whole_description_most_guesses_end_mid_phrase_or_in_a_hesitation_is_held() -> None:
+    """A quiet "and" in noise comes out as "um" or another short word in the best guess, not in most others."""
+    policy = TurnPolicy(0.5, complete=lambda w: w.startswith("my knee gave way") or w == "my knee to run")
     hesitant = ["my feet gave way um", "my knee gave way um", "my feet my um", "my feet gave way"]
     assert policy.pause_after("my knee gave way", hesitant) == 0.5 * MID_PHRASE_FACTOR
+    trailing = ["my knee to thin", "my knee to and", "my knee the and", "my knee to um"]
+    assert policy.pause_after("my knee to run", trailing) == 0.5 * MID_PHRASE_FACTOR
     assert policy.pause_after("my knee gave way", hesitant[2:] + ["my knee gave way", "my knee gave"]) \
         == 0.5 * COMPLETE_FACTOR
     assert TurnPolicy(0.5, short_answer=True).pause_after("yes", ["yes um", "yes uh"]) == 0.5 * COMPLETE_FACTOR
@@ -146,8 +149,9 @@ def test_a_whole_description_most_guesses_end_in_a_hesitation_is_held() -> None:
 def test_policy_scales_with_the_silence_setting() -> None:
     for silence in (0.2, 0.5, 3.0):
         policy = TurnPolicy(silence, complete=lambda w: w == "my knee is swollen")
-        assert policy.pause_after("my knee is swollen") < policy.pause_after("my knee") == silence
-        assert policy.pause_after("my knee and") > silence
+        assert policy.pause_after("my knee is swollen") < silence < policy.pause_after("my knee")
+        assert policy.pause_after("my knee") == silence * UNFINISHED_FACTOR < policy.pause_after("my knee and")
+        assert TurnPolicy(silence).pause_after("my knee") == silence  # no judge of whole turns: the setting
     assert TurnPolicy(0.5, short_answer=True).pause_after("") == 0.5  # no words yet: nothing is complete
 
 
