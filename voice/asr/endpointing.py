@@ -158,8 +158,8 @@ def _trailing_off(readings: Sequence[str]) -> bool:
     On the bench's fixtures, offline: cut-offs 3 -> 2 of 42 for the sounds of thinking, and none of the
     37 whole descriptions waited longer (any one guess, as for continuing words, would hold 6 of them).
     """
-    ends = [said[-1] for said in map(canonical_words, readings) if said]
-    return bool(ends) and sum(end in HESITATIONS or end in CONTINUES for end in ends) * 2 >= len(ends)
+    worded = [reading for reading in readings if canonical_words(reading)]
+    return bool(worded) and sum(map(_continues, worded)) * 2 >= len(worded)
 
 
 def _continues(words: str) -> bool:
